@@ -1,0 +1,152 @@
+"""Command line: `ghostwatch` (desktop app), `scan`, `watch`, `audit`, `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from . import __version__
+from .core.events import Event, Verdict
+from .core.netaddr import Networks
+from .core.settings import DetectionSettings, default_region
+from .core.signatures import Signatures
+from .core.text import display_text
+from .paths import resources_dir
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+FAIL_LEVELS = {"ghost": {Verdict.GHOST}, "attack": {Verdict.GHOST, Verdict.ATTACK},
+               "suspicious": {Verdict.GHOST, Verdict.ATTACK, Verdict.SUSPICIOUS}}
+
+
+class UsageError(Exception):
+    """A bad option or argument: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ghostwatch", description="Spot ghost calls and SIP attacks in your PBX's logs.")
+    p.add_argument("--version", action="version", version=f"GhostWatch {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("scan", help="read log files or directories once and report what they show")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="log files or directories (rotated and .gz included)")
+    s.add_argument("--json", action="store_true", help="print one JSON document (events, sources, summary)")
+    s.add_argument("--all", action="store_true", help="include normal events, not only the flagged ones")
+    _detection_options(s)
+    s.add_argument("--fail-on", choices=sorted(FAIL_LEVELS), help="exit with status 1 if such an event was found")
+    return p
+
+
+def _detection_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trusted", nargs="+", action="extend", default=[], metavar="CIDR",
+                   help="networks you trust (your provider's SIP servers, the office LAN)")
+    p.add_argument("--region", default=None, metavar="CC",
+                   help=f"home country for caller-ID checks (two letters; default from locale: {default_region()})")
+
+
+def detection_settings(args: argparse.Namespace) -> DetectionSettings:
+    try:
+        trusted = Networks.parse(args.trusted)
+    except ValueError as exc:
+        raise UsageError(f"ghostwatch: --trusted: {exc}") from exc
+    region = (args.region or default_region()).upper()
+    import phonenumbers
+
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise UsageError(f"ghostwatch: --region: unknown region {args.region!r} (use a two-letter country code)")
+    return DetectionSettings(home_region=region, trusted=trusted)
+
+
+def load_signatures() -> Signatures:
+    return Signatures.load(resources_dir() / "signatures.toml")
+
+
+# -- scan -------------------------------------------------------------------------------------------------------
+def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
+    from .ingest.reader import ScanError
+    from .ingest.scan import scan
+
+    settings = detection_settings(args)
+    signatures = load_signatures()
+    found: set[Verdict] = set()
+    printer = _JsonStream(out) if args.json else None
+    flagged: list[Event] = []
+
+    def on_event(event: Event) -> None:
+        found.add(event.verdict)
+        if event.verdict is Verdict.NORMAL and not args.all:
+            return
+        if printer is not None:
+            printer.event(event)
+        elif event.verdict is not Verdict.NORMAL:
+            flagged.append(event)
+            if len(flagged) > 2000:
+                del flagged[:1000]
+
+    try:
+        result = scan(args.paths, settings, signatures, on_event)
+    except ScanError as exc:
+        raise UsageError(f"ghostwatch scan: {exc}") from exc
+    if printer is not None:
+        printer.finish(result)
+    else:
+        from .scan_text import print_summary
+
+        print_summary(result, flagged, settings, out)
+    if args.fail_on and found & FAIL_LEVELS[args.fail_on]:
+        return EXIT_FOUND
+    return EXIT_OK
+
+
+class _JsonStream:
+    """Writes `{"events": [...], "sources": [...], "summary": {...}}` while events arrive (memory stays flat)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.first = True
+        out.write('{"events": [')
+
+    def event(self, event: Event) -> None:
+        self.out.write(("\n  " if self.first else ",\n  ") + json.dumps(event.to_json()))
+        self.first = False
+
+    def finish(self, result) -> None:
+        report = result.report
+        sources = [s.to_json() for s in report.ranked_sources()]
+        summary = report.summary()
+        summary["files"] = [f.to_json() for f in result.files]
+        self.out.write("\n],\n")
+        self.out.write(' "sources": ' + json.dumps(sources) + ",\n")
+        self.out.write(' "summary": ' + json.dumps(summary) + "\n}\n")
+
+
+# -- entry points -----------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "scan":
+            return cmd_scan(args, out)
+        if args.command is None:
+            return gui_main()
+        raise UsageError(f"ghostwatch: unknown command {args.command}")
+    except UsageError as exc:
+        print(display_text(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def gui_main() -> int:
+    print("ghostwatch: the desktop window is not part of this build yet; use `ghostwatch scan PATH`.",
+          file=sys.stderr)
+    return EXIT_USAGE

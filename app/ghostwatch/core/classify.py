@@ -1,0 +1,136 @@
+"""Per-event rules -> reasons -> verdict. Every verdict carries the reasons that led to it."""
+
+from __future__ import annotations
+
+from .correlate import Correlator
+from .events import Event, Kind, Reason, Record, Verdict
+from .netaddr import is_ip_literal, parse_ip
+from .numbers import implausible, looks_international
+from .settings import DetectionSettings
+from .signatures import Signatures
+
+# Reasons that alone make a call a ghost call (scanner hallmarks), when the source is not trusted.
+GHOST_HALLMARKS = frozenset({"scanner_user_agent", "scanner_display_name", "scanner_caller_id", "scanner_from_host"})
+# Behaviour that makes anything from a source an attack.
+ATTACK_BEHAVIOUR = frozenset({"brute_force", "enumeration", "flood", "compromise", "blocklisted", "hacking_attempt",
+                              "toll_fraud_attempt"})
+# Reasons that on their own make a non-trusted event worth a look.
+SUSPICIOUS_ALONE = frozenset({"auth_failure", "no_matching_endpoint", "acl_reject", "untrusted_source",
+                              "invalid_number", "anonymous_inbound", "unknown_extension", "suspicious_user_agent"})
+
+_TAG_TEXT = {
+    "auth_failure": "The PBX refused the password given for this account.",
+    "no_matching_endpoint": "The PBX has no account or endpoint by this name: someone is guessing names.",
+    "acl_reject": "The PBX's access list does not allow this address.",
+    "untrusted_source": "The PBX refused a SIP connection from an address it does not know.",
+    "hacking_attempt": "The PBX itself reported a hacking attempt from this address.",
+    "flood": "The SIP proxy blocked this address for sending too many requests.",
+    "unknown_extension": "The call asked for an extension that does not exist.",
+}
+
+
+class Classifier:
+    """Turns records into events. One instance per stream: it owns the correlation state."""
+
+    def __init__(self, settings: DetectionSettings, signatures: Signatures) -> None:
+        self.settings = settings
+        self.signatures = signatures
+        self.correlator = Correlator(settings.thresholds)
+
+    def classify(self, rec: Record) -> Event:
+        trusted = rec.source_ip in self.settings.trusted
+        reasons = self._rules(rec, trusted)
+        reasons.extend(self.correlator.observe(rec, trusted))
+        return Event(rec, self._verdict(rec, reasons, trusted), tuple(reasons))
+
+    # -- rules on the record itself ---------------------------------------------------------------------------
+    def _rules(self, rec: Record, trusted: bool) -> list[Reason]:
+        sig = self.signatures
+        out: list[Reason] = []
+        if rec.source_ip and rec.source_ip in self.settings.blocklist:
+            out.append(Reason("blocklisted", f"{rec.source_ip} is on your block list."))
+        match = sig.agent_match(rec.user_agent)
+        if match and match[0] == "scanner":
+            out.append(Reason("scanner_user_agent", f"The caller's software calls itself \u201c{rec.user_agent}\u201d, "
+                                                    f"the signature of the attack tool \u201c{match[1]}\u201d."))
+        elif match:
+            out.append(Reason("suspicious_user_agent", f"User agent \u201c{rec.user_agent}\u201d is often faked by "
+                                                       f"scanners (real products also send it)."))
+        if sig.is_scanner_name(rec.caller_name):
+            out.append(Reason("scanner_display_name", f"The caller's display name \u201c{rec.caller_name}\u201d is the "
+                                                      f"default of the SIPVicious scanner."))
+        if rec.kind is Kind.CALL or rec.method == "OPTIONS":
+            if not trusted and sig.is_scanner_caller(rec.caller_id):
+                out.append(Reason("scanner_caller_id", f"Caller ID {rec.caller_id} is what SIP scanners send by "
+                                                       f"default; real outside callers never have it."))
+        if sig.is_scanner_host(rec.from_host):
+            out.append(Reason("scanner_from_host", f"The call claims to come from {rec.from_host}, the fake address "
+                                                   f"SIP scanners put in their requests."))
+        for tag in rec.tags:
+            if tag in _TAG_TEXT:
+                out.append(Reason(tag, _TAG_TEXT[tag] + (f" ({rec.detail})" if rec.detail else "")))
+        if rec.kind is Kind.CALL:
+            out.extend(self._call_rules(rec, trusted))
+        return out
+
+    def _call_rules(self, rec: Record, trusted: bool) -> list[Reason]:
+        out: list[Reason] = []
+        external = self._external(rec, trusted)
+        if rec.anonymous and not trusted:
+            out.append(Reason("anonymous_inbound", "The PBX let this call in without a login (guest/anonymous "
+                                                   "caller)."))
+        if external and rec.caller_id:
+            why = implausible(rec.caller_id, self.settings.home_region)
+            if why:
+                out.append(Reason("invalid_number", why + "."))
+        if external and rec.ruri_host and is_ip_literal(rec.ruri_host) and (rec.anonymous or rec.source_ip):
+            out.append(Reason("direct_ip_call", f"The call was addressed straight to the IP address {rec.ruri_host} "
+                                                f"instead of a phone number at your provider."))
+        if (external and rec.outcome is not None and rec.outcome.value == "rejected"
+                and (rec.anonymous or rec.source_ip) and not trusted
+                and looks_international(rec.extension, self.settings.thresholds.toll_fraud_digits)):
+            out.append(Reason("toll_fraud_attempt", f"An outsider tried to dial {rec.extension} through your PBX: "
+                                                    f"toll fraud (calls you would pay for)."))
+        if self.settings.trusted and rec.source_ip and not trusted:
+            out.append(Reason("untrusted_source", f"{rec.source_ip} is not one of your trusted networks."))
+        if rec.billsec == 0 and rec.duration is not None and rec.duration <= 5 and rec.outcome is not None \
+                and rec.outcome.value == "rang":
+            out.append(Reason("short_call", f"It rang for {rec.duration} seconds and nobody was there."))
+        hours = self.settings.office_hours
+        if hours and rec.time and len(rec.time) >= 13:
+            hour = int(rec.time[11:13])
+            if not hours[0] <= hour < hours[1]:
+                out.append(Reason("out_of_hours", f"The call came at {rec.time[11:16]}, outside office hours."))
+        return out
+
+    def _external(self, rec: Record, trusted: bool) -> bool:
+        """Whether a call came from outside the office (only then are outside-number rules fair)."""
+        if trusted:
+            return False
+        if rec.external is not None:
+            return rec.external
+        if rec.source_ip:
+            addr = parse_ip(rec.source_ip)
+            return (addr is not None and addr.is_global) or bool(self.settings.trusted)
+        return rec.anonymous or (rec.context or "") in self.signatures.inbound_contexts
+
+    # -- verdict ----------------------------------------------------------------------------------------------
+    def _verdict(self, rec: Record, reasons: list[Reason], trusted: bool) -> Verdict:
+        codes = {r.code for r in reasons}
+        if not codes:
+            return Verdict.NORMAL
+        hallmarks = codes & GHOST_HALLMARKS
+        if rec.kind is Kind.CALL and not trusted and "toll_fraud_attempt" not in codes:
+            if hallmarks or ("invalid_number" in codes and codes & {"anonymous_inbound", "direct_ip_call"}):
+                return Verdict.GHOST
+        if codes & ATTACK_BEHAVIOUR:
+            return Verdict.ATTACK
+        if hallmarks:
+            return Verdict.SUSPICIOUS if trusted else Verdict.ATTACK
+        if trusted:
+            return Verdict.NORMAL
+        if codes & SUSPICIOUS_ALONE:
+            return Verdict.SUSPICIOUS
+        if len(codes) >= 2:
+            return Verdict.SUSPICIOUS
+        return Verdict.NORMAL

@@ -1,0 +1,89 @@
+"""Per-source correlation over sliding windows: brute force, enumeration, flood, compromise.
+
+State is explicit and time comes from the events, so a file read in one scan and the same lines followed one by
+one give the same reasons. Each source's clock only moves forward (logs interleave threads slightly out of order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .events import Kind, Reason, Record
+from .settings import Thresholds
+
+FAILURE_TAGS = frozenset({"auth_failure", "no_matching_endpoint", "acl_reject"})
+
+
+@dataclass(slots=True)
+class SourceState:
+    last: float = 0.0
+    bf_level: float = 0.0
+    bf_time: float = 0.0
+    flood_level: float = 0.0
+    flood_time: float = 0.0
+    accounts: dict[str, float] = field(default_factory=dict)
+    failures: list[float] = field(default_factory=list)
+
+
+class Correlator:
+    """Keeps one small state per source address; `observe` returns the behaviour reasons for one record."""
+
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.t = thresholds
+        self.sources: dict[str, SourceState] = {}
+
+    def observe(self, rec: Record, trusted: bool) -> list[Reason]:
+        ip = rec.source_ip
+        if ip is None:
+            return []
+        st = self.sources.get(ip)
+        if st is None:
+            st = self.sources[ip] = SourceState()
+        now = rec.epoch if rec.epoch is not None else st.last
+        if now < st.last:
+            now = st.last
+        st.last = now
+        t = self.t
+        reasons: list[Reason] = []
+
+        if not trusted and rec.kind is not Kind.REGISTRATION:
+            rate = t.flood_requests / t.flood_window_seconds
+            st.flood_level = max(0.0, st.flood_level - (now - st.flood_time) * rate) + 1
+            st.flood_time = now
+            if st.flood_level > t.flood_requests:
+                reasons.append(Reason("flood", f"More than {t.flood_requests} SIP requests from this address within "
+                                               f"{t.flood_window_seconds:g} seconds: an automated scan or flood."))
+
+        failed = bool(FAILURE_TAGS.intersection(rec.tags))
+        if "auth_failure" in rec.tags:
+            st.bf_level = max(0.0, st.bf_level - (now - st.bf_time) / t.brute_force_leak_seconds) + 1
+            st.bf_time = now
+            if st.bf_level > t.brute_force_capacity:
+                reasons.append(Reason("brute_force", f"Password guessing: more than {t.brute_force_capacity} failed "
+                                                     f"logins from this address, faster than one every "
+                                                     f"{t.brute_force_leak_seconds:g} seconds."))
+        if failed and rec.extension and rec.kind is not Kind.CALL:
+            st.accounts[rec.extension] = now
+            horizon = now - t.enumeration_window_seconds
+            if len(st.accounts) > t.enumeration_distinct:
+                for name in [n for n, seen in st.accounts.items() if seen < horizon]:
+                    del st.accounts[name]
+            if len(st.accounts) > t.enumeration_distinct:
+                reasons.append(Reason("enumeration", f"Extension hunting: {len(st.accounts)} different accounts tried "
+                                                     f"from this address within "
+                                                     f"{t.enumeration_window_seconds:g} seconds."))
+                if len(st.accounts) > 4 * t.enumeration_distinct:  # keep memory bounded under a long scan
+                    oldest = sorted(st.accounts.items(), key=lambda kv: kv[1])[: len(st.accounts) // 2]
+                    for name, _ in oldest:
+                        del st.accounts[name]
+        if failed:
+            st.failures.append(now)
+            if len(st.failures) > 64:
+                del st.failures[:32]
+        elif rec.kind is Kind.REGISTRATION and not trusted:
+            recent = [f for f in st.failures if now - f <= t.compromise_window_seconds]
+            if len(recent) >= t.compromise_failures:
+                reasons.append(Reason("compromise", f"Successful login from an address that failed {len(recent)} "
+                                                    f"times before: the password may have been guessed. Change it "
+                                                    f"now."))
+        return reasons

@@ -1,0 +1,115 @@
+"""The event contract: what a parsed log record is, and what GhostWatch decided about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    CALL = "call"
+    AUTH_FAILURE = "auth_failure"
+    PROBE = "probe"
+    REGISTRATION = "registration"
+    OTHER = "other"
+
+
+class Verdict(StrEnum):
+    GHOST = "ghost"
+    ATTACK = "attack"
+    SUSPICIOUS = "suspicious"
+    NORMAL = "normal"
+
+    @property
+    def rank(self) -> int:
+        """Severity for ordering: ghost and attack outrank suspicious, which outranks normal."""
+        return _RANK[self]
+
+
+_RANK = {Verdict.NORMAL: 0, Verdict.SUSPICIOUS: 1, Verdict.ATTACK: 2, Verdict.GHOST: 3}
+
+
+class Outcome(StrEnum):
+    REJECTED = "rejected"
+    RANG = "rang"
+    ANSWERED = "answered"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "text": self.text}
+
+
+@dataclass(slots=True)
+class Record:
+    """One meaningful log record as a dialect parsed it, before classification.
+
+    Fields past `outcome` are hints the classifier uses; they are not part of the JSON contract.
+    """
+
+    time: str | None
+    file: str
+    line: int
+    format: str
+    kind: Kind
+    source_ip: str | None = None
+    source_port: int | None = None
+    caller_id: str | None = None
+    caller_name: str | None = None
+    extension: str | None = None
+    user_agent: str | None = None
+    call_id: str | None = None
+    outcome: Outcome | None = None
+    # classifier hints
+    epoch: float | None = None          # seconds, from `time`; None when the log gave no time
+    detail: str | None = None           # the PBX's own words, e.g. "Wrong password"
+    method: str | None = None           # SIP method when known
+    from_host: str | None = None        # host part of the From URI (attacker-controlled)
+    ruri_host: str | None = None        # host part of the Request-URI
+    context: str | None = None          # Asterisk dialplan context / FreeSWITCH profile
+    channel: str | None = None
+    anonymous: bool = False             # the PBX accepted it without authentication (guest/anonymous)
+    external: bool | None = None        # the parser knows the call came from outside (True) or inside (False)
+    challenge: bool = False             # only a 401 challenge was sent (normal for every first REGISTER)
+    billsec: int | None = None
+    duration: int | None = None
+    tags: tuple[str, ...] = ()          # extra reason codes the parser itself can vouch for
+    raw: tuple[str, ...] = ()           # the evidence lines, as written (ANSI codes removed)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A classified record: the unit stored, shown, notified and printed."""
+
+    record: Record
+    verdict: Verdict
+    reasons: tuple[Reason, ...] = field(default=())
+
+    def __getattr__(self, name: str) -> Any:  # convenient read access to the record's fields
+        return getattr(self.record, name)
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "time": r.time,
+            "file": r.file,
+            "line": r.line,
+            "format": r.format,
+            "kind": r.kind.value,
+            "source_ip": r.source_ip,
+            "source_port": r.source_port,
+            "caller_id": r.caller_id,
+            "caller_name": r.caller_name,
+            "extension": r.extension,
+            "user_agent": r.user_agent,
+            "call_id": r.call_id,
+            "outcome": r.outcome.value if r.outcome is not None else None,
+            "verdict": self.verdict.value,
+            "reasons": [reason.to_json() for reason in self.reasons],
+        }

@@ -1,0 +1,286 @@
+"""Asterisk `messages` / `full` / `security` files, in every prefix style Asterisk 11-22 writes.
+
+Prefixes: `[DATE] LEVEL[LWP][C-id] file.c: msg` (default), `[DATE] LEVEL[LWP]: file.c:123 func: msg` ([plain] and
+console), `Mmm dd hh:mm:ss host asterisk[pid]: LEVEL[LWP]: file.c:123 in func: msg` (syslog), with or without call
+ids, `%b %e %T` or ISO dates, and ANSI colours (raw or escaped as `#033[..m`). The messages are matched wherever
+they stand in the line, so an unknown prefix does not blind the detectors. Security-log lines and SIP traces that
+share the file are handed to their own modules (`asterisk_security`, `asterisk_sip_trace`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from ..events import Kind, Outcome, Record
+from ..netaddr import is_ip_literal, normal_ip, split_hostport
+from ..sipuri import parse_name_addr
+from ..text import decode_line
+from ..timeparse import parse_time
+from . import asterisk_security, asterisk_sip_trace
+from .base import PENDING, Parser
+
+FORMAT = "asterisk"
+
+_BRACKET_DATE = re.compile(r"\[(\d{4}-\d\d-\d\d[ T][\d:.,]+|[A-Z][a-z]{2} [ \d]?\d [\d:]{8}(?:[.,]\d+)?)\]")
+_CALLID = re.compile(r"\[(C-[0-9a-f]{8})\]")
+_VERBOSE = re.compile(r"^(?:\[[^\]]+\])?\s+(?:--|==) ")
+_LEVEL = re.compile(r"(?:^|[\]:] ?)(?:VERBOSE|NOTICE|WARNING|ERROR|SECURITY|DEBUG|DTMF)\[\d+\]")
+
+_REG_FAIL = re.compile(r"Registration from '(?P<to>.*)' failed for '(?P<addr>[^']*)' - (?P<why>.+?)\s*$")
+_CALL_FROM = re.compile(r"Call from '(?P<user>.*?)' (?:\((?P<addr>[^)]*)\) )?to extension '(?P<exten>.*)' rejected "
+                        r"because extension not found(?: in context '(?P<ctx>[^']*)')?")
+_CALL_NEW = re.compile(r"(?P<name>\S+): Call \((?P<addr>[^)]*)\) to extension '(?P<exten>.*)' rejected because "
+                       r"extension not found in context '(?P<ctx>[^']*)'")
+_REQ_FAIL = re.compile(r"Request (?:'(?P<method>[^']*)' )?from '(?P<from>.*)' failed for '(?P<addr>[^']*)' "
+                       r"\(callid: (?P<callid>.*?)\) - (?P<why>.+?)(?: after \d+ tries in [\d.]+ ms)?\s*$")
+_AUTH_AS = re.compile(r"(?:Host )?(?P<addr>[0-9A-Fa-f:.\[\]]+) failed to authenticate as '?(?P<user>.*?)'?\s*$")
+_NONEXISTENT = re.compile(r"(?P<addr>[0-9A-Fa-f:.\[\]]+) tried to authenticate with nonexistent user '(?P<user>.*)'")
+_REJECT_UNKNOWN = re.compile(r"Rejecting unknown SIP connection from (?P<addr>[^\s,]+?)\.?\s*$")
+_HACKING = re.compile(r"hacking attempt detected '(?P<addr>[^']*)'")
+_NO_REG_PEER = re.compile(r"No registration for peer '(?P<user>.*)' \(from (?P<addr>[^)]*)\)")
+_REGISTERED = re.compile(r"Registered SIP '(?P<user>[^']*)' at (?P<addr>\S+)")
+_ADDED_CONTACT = re.compile(r"Added contact '(?P<uri>[^']*)' to AOR '(?P<aor>[^']*)'")
+_EXECUTING = re.compile(r"Executing \[(?P<exten>[^@\]]*)@(?P<ctx>[^:\]]+):(?P<prio>\d+)\] "
+                        r"(?P<app>\w+)\(\"(?P<chan>[^\"]*)\"")
+
+_REG_REASONS = {
+    "Wrong password": (Kind.AUTH_FAILURE, "auth_failure"),
+    "Username/auth name mismatch": (Kind.AUTH_FAILURE, "auth_failure"),
+    "No matching peer found": (Kind.PROBE, "no_matching_endpoint"),
+    "Not a local domain": (Kind.PROBE, "no_matching_endpoint"),
+    "Peer is not supposed to register": (Kind.PROBE, "no_matching_endpoint"),
+    "Device does not match ACL": (Kind.PROBE, "acl_reject"),
+    "ACL error (permit/deny)": (Kind.PROBE, "acl_reject"),
+}
+_REQ_REASONS = {
+    "No matching endpoint found": (Kind.PROBE, "no_matching_endpoint"),
+    "Failed to authenticate": (Kind.AUTH_FAILURE, "auth_failure"),
+    "Error to authenticate": (Kind.AUTH_FAILURE, "auth_failure"),
+    "Not match Endpoint ACL": (Kind.PROBE, "acl_reject"),
+    "Not match Endpoint Contact ACL": (Kind.PROBE, "acl_reject"),
+}
+
+_MESSAGE_KEYWORDS = (
+    b"Registration from '", b"Call from '", b": Call (", b"' failed for '", b"failed to authenticate as",
+    b"tried to authenticate with nonexistent user", b"Rejecting unknown SIP connection", b"hacking attempt detected",
+    b"No registration for peer", b"Registered SIP '", b"Added contact '",
+)
+
+
+class AsteriskParser(Parser):
+    format = FORMAT
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        contexts = tuple(f"@{c}:".encode() for c in self.signatures.inbound_contexts)
+        self.keywords = (*_MESSAGE_KEYWORDS, asterisk_security.KEYWORD, *asterisk_sip_trace.KEYWORDS,
+                         b'("PJSIP/anonymous-', *contexts)
+        self._seen_channels: OrderedDict[str, None] = OrderedDict()
+        self._trace_callids: OrderedDict[str, None] = OrderedDict()
+
+    @classmethod
+    def sniff(cls, lines: list[str], name: str) -> int:
+        if not lines:
+            return 0
+        prefixed = sum(1 for line in lines if _LEVEL.search(line[:200]) and not line.startswith(("|", "#", "`")))
+        verbose = sum(1 for line in lines if _VERBOSE.match(line))
+        score = 0
+        if prefixed * 3 >= len(lines):
+            score = 90
+        elif any(asterisk_sip_trace.START.search(line) for line in lines):
+            score = 70
+        elif (prefixed + verbose) * 2 >= len(lines):
+            score = 45
+        if score and any(part in name for part in ("messages", "full", "security", "asterisk", "fail2ban")):
+            score += 5
+        return score
+
+    # -- dispatch ---------------------------------------------------------------------------------------------
+    def handle(self, buf: bytes, start: int, end: int, line_no: int, final: bool):
+        text = decode_line(buf[start:end])
+        if asterisk_sip_trace.START.search(text):
+            return self._trace_block(buf, start, end, line_no, final, text)
+        return self.parse_line(text, line_no), end + 1
+
+    def _time(self, text: str) -> tuple[str | None, float | None]:
+        m = _BRACKET_DATE.search(text, 0, 160)
+        if m:
+            return parse_time(m.group(1), self.clock)
+        return parse_time(text, self.clock)
+
+    def parse_line(self, text: str, line_no: int) -> list[Record] | None:
+        if 'SecurityEvent="' in text:
+            time, epoch = self._time(text)
+            return asterisk_security.parse(text, self.file, line_no, time, epoch, text)
+        for handler in (self._registration_failed, self._request_failed, self._call_rejected, self._executing,
+                        self._registered, self._ami_iax, self._misc):
+            recs = handler(text, line_no)
+            if recs is not None:
+                return recs
+        return None
+
+    def _record(self, text: str, line_no: int, kind: Kind, **fields) -> Record:
+        time, epoch = self._time(text)
+        if "call_id" not in fields:
+            m = _CALLID.search(text, 0, 200)
+            fields["call_id"] = m.group(1) if m else None
+        return Record(time=time, file=self.file, line=line_no, format=FORMAT, kind=kind, epoch=epoch,
+                      raw=(text,), **fields)
+
+    # -- individual messages ----------------------------------------------------------------------------------
+    def _registration_failed(self, text: str, line_no: int) -> list[Record] | None:
+        m = _REG_FAIL.search(text)
+        if not m:
+            return None
+        why = m.group("why")
+        kind, tag = _REG_REASONS.get(why, (Kind.OTHER, None))
+        ip, port = split_hostport(m.group("addr"))
+        to = parse_name_addr(m.group("to"))
+        return [self._record(text, line_no, kind, source_ip=ip, source_port=port, extension=to.user,
+                             caller_name=to.display, detail=why, method="REGISTER", from_host=to.host,
+                             tags=(tag,) if tag else ())]
+
+    def _request_failed(self, text: str, line_no: int) -> list[Record] | None:
+        m = _REQ_FAIL.search(text)
+        if not m:
+            return None
+        method = (m.group("method") or "").upper() or None
+        callid = m.group("callid") or None
+        if callid is not None and callid in self._trace_callids:
+            return []  # the request itself was already reported from the SIP trace
+        why = m.group("why")
+        kind, tag = _REQ_REASONS.get(why, (Kind.OTHER, None))
+        ip, port = split_hostport(m.group("addr"), port_always=True)
+        frm = parse_name_addr(m.group("from"))
+        fields = dict(source_ip=ip, source_port=port, call_id=callid, detail=why, method=method,
+                      from_host=frm.host, tags=(tag,) if tag else ())
+        if method == "INVITE":
+            return [self._record(text, line_no, Kind.CALL, caller_id=frm.user, caller_name=frm.display,
+                                 outcome=Outcome.REJECTED, **fields)]
+        return [self._record(text, line_no, kind, extension=frm.user, caller_name=frm.display, **fields)]
+
+    def _call_rejected(self, text: str, line_no: int) -> list[Record] | None:
+        m = _CALL_NEW.search(text)
+        if m:
+            name = m.group("name")
+            ip, port = split_hostport(m.group("addr"), port_always=True)
+            anonymous = name == "anonymous" or name.startswith("PJSIP/anonymous-")
+            user = None
+        else:
+            m = _CALL_FROM.search(text)
+            if not m:
+                return None
+            user = m.group("user")
+            addr = m.group("addr") or ""
+            ip, port = split_hostport(addr, port_always=addr.count(":") > 2)
+            # chan_sip prints '' for a guest; the 13.x res_pjsip wording prints the endpoint id instead.
+            anonymous = user in ("", "anonymous")
+            name = user
+        ctx = m.group("ctx")
+        if ctx in self.signatures.guest_contexts:
+            anonymous = anonymous or not name
+        return [self._record(text, line_no, Kind.CALL, source_ip=ip, source_port=port, extension=m.group("exten"),
+                             outcome=Outcome.REJECTED, context=ctx, anonymous=anonymous, method="INVITE",
+                             detail="extension not found", tags=("unknown_extension",))]
+
+    def _executing(self, text: str, line_no: int) -> list[Record] | None:
+        m = _EXECUTING.search(text)
+        if not m:
+            return None
+        chan = m.group("chan")
+        ctx = m.group("ctx")
+        anonymous_chan = chan.startswith("PJSIP/anonymous-")
+        peer = _channel_peer(chan)
+        ip_named = chan.startswith("SIP/") and is_ip_literal(peer)
+        if not (anonymous_chan or ip_named or ctx in self.signatures.inbound_contexts):
+            return []
+        if chan in self._seen_channels:
+            return []
+        self._seen_channels[chan] = None
+        if len(self._seen_channels) > 20000:
+            self._seen_channels.popitem(last=False)
+        guest = anonymous_chan or ip_named
+        return [self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
+                             outcome=Outcome.UNKNOWN, anonymous=guest, external=True,
+                             from_host=peer if ip_named else None, method="INVITE",
+                             detail=f"call entered the dialplan in context '{ctx}'")]
+
+    def _registered(self, text: str, line_no: int) -> list[Record] | None:
+        m = _REGISTERED.search(text)
+        if m:
+            ip, port = split_hostport(m.group("addr"))
+            return [self._record(text, line_no, Kind.REGISTRATION, source_ip=ip, source_port=port,
+                                 extension=m.group("user"), detail="registered", method="REGISTER")]
+        m = _ADDED_CONTACT.search(text)
+        if m:
+            contact = parse_name_addr(m.group("uri"))
+            ip = normal_ip(contact.host)
+            return [self._record(text, line_no, Kind.REGISTRATION, source_ip=ip, extension=m.group("aor"),
+                                 detail="contact added", method="REGISTER")]
+        return None
+
+    def _ami_iax(self, text: str, line_no: int) -> list[Record] | None:
+        service = "AMI" if "manager" in text[:200] else "IAX2" if "iax" in text[:200].lower() else None
+        m = _AUTH_AS.search(text)
+        if m:
+            ip, port = split_hostport(m.group("addr"))
+            if ip:
+                label = f"{service} login failed" if service else "login failed"
+                return [self._record(text, line_no, Kind.AUTH_FAILURE, source_ip=ip, source_port=port,
+                                     extension=m.group("user"), detail=label, tags=("auth_failure",))]
+        m = _NONEXISTENT.search(text)
+        if m:
+            ip, port = split_hostport(m.group("addr"))
+            if ip:
+                return [self._record(text, line_no, Kind.PROBE, source_ip=ip, source_port=port,
+                                     extension=m.group("user"), detail=f"{service or 'AMI'} login for unknown user",
+                                     tags=("no_matching_endpoint",))]
+        return None
+
+    def _misc(self, text: str, line_no: int) -> list[Record] | None:
+        for regex, detail, tag in ((_REJECT_UNKNOWN, "unknown SIP connection rejected", "untrusted_source"),
+                                   (_HACKING, "hacking attempt detected", "hacking_attempt"),
+                                   (_NO_REG_PEER, "no registration for peer", "no_matching_endpoint")):
+            m = regex.search(text)
+            if m:
+                ip, port = split_hostport(m.group("addr"))
+                user = m.groupdict().get("user")
+                return [self._record(text, line_no, Kind.PROBE, source_ip=ip, source_port=port, extension=user,
+                                     detail=detail, tags=(tag,))]
+        return None
+
+    # -- SIP trace blocks -------------------------------------------------------------------------------------
+    def _trace_block(self, buf: bytes, start: int, end: int, line_no: int, final: bool, text: str):
+        body: list[str] = []
+        pos = end + 1
+        closed = False
+        while pos < len(buf) and len(body) < asterisk_sip_trace.MAX_BLOCK_LINES:
+            nl = buf.find(b"\n", pos)
+            line_end = nl if nl >= 0 else len(buf)
+            line = decode_line(buf[pos:line_end])
+            pos = line_end + 1
+            if asterisk_sip_trace.is_end(line):
+                closed = True
+                break
+            body.append(line)
+        if not closed and pos >= len(buf) and not final and len(body) < asterisk_sip_trace.MAX_BLOCK_LINES:
+            return None, PENDING
+        prev_start = buf.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start > 0 else 0
+        time, epoch = self._time(decode_line(buf[prev_start:start])) if start > 0 else (None, None)
+        recs = asterisk_sip_trace.parse_block(text, body, self.file, line_no, time, epoch)
+        for rec in recs or ():
+            if rec.call_id:
+                self._trace_callids[rec.call_id] = None
+                if len(self._trace_callids) > 4096:
+                    self._trace_callids.popitem(last=False)
+        return recs, min(pos, len(buf))
+
+
+def _channel_peer(channel: str) -> str | None:
+    """`SIP/1.1.1.1-0000002a` -> '1.1.1.1'; `PJSIP/trunk-00000001` -> 'trunk'."""
+    tech, _, rest = channel.partition("/")
+    if not rest:
+        return None
+    name, _, _ = rest.rpartition("-")
+    return name or None

@@ -1,0 +1,106 @@
+"""What every log dialect provides, and the fast keyword scan most of them share.
+
+A parser is fed buffers of complete lines. Instead of running regular expressions over every line, it looks for
+the few literal keywords a security-relevant record must contain (`bytes.find`, in C) and parses only the lines
+they hit; a busy `full` log is mostly dialplan chatter that never reaches Python code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..events import Record
+from ..signatures import Signatures
+from ..text import decode_line
+from ..timeparse import Clock
+
+PENDING = -1
+"""`handle` returns this as the next position when a multi-line record is not complete yet."""
+
+
+@dataclass
+class FeedResult:
+    records: list[Record] = field(default_factory=list)
+    consumed: int = 0          # bytes of the buffer fully handled; the caller feeds the rest again later
+    lines: int = 0             # physical lines in the consumed bytes
+    unrecognised: int = 0      # lines that looked security-relevant but matched no known wording
+    samples: list[str] = field(default_factory=list)  # a few of those lines, for "your PBX's wording changed"
+
+
+class Parser:
+    """Base parser: per-file state, keyword scan, line handling by subclasses."""
+
+    format: str = ""
+    keywords: tuple[bytes, ...] = ()
+    max_samples = 3
+
+    def __init__(self, file: str, clock: Clock, signatures: Signatures) -> None:
+        self.file = file
+        self.clock = clock
+        self.signatures = signatures
+
+    @classmethod
+    def sniff(cls, lines: list[str], name: str) -> int:
+        """How sure (0-100) this dialect is that a file starting with `lines`, named `name`, is its own."""
+        raise NotImplementedError
+
+    def feed(self, buf: bytes, line_no: int, final: bool) -> FeedResult:
+        """Parse `buf` (complete lines; at EOF, `final`) whose first line is physical line `line_no`."""
+        result = FeedResult()
+        starts = self._hits(buf)
+        prev = 0
+        ln = line_no
+        skip_until = 0
+        for start in starts:
+            if start < skip_until:
+                continue
+            ln += buf.count(b"\n", prev, start)
+            prev = start
+            end = buf.find(b"\n", start)
+            if end < 0:
+                end = len(buf)
+            recs, nxt = self.handle(buf, start, end, ln, final)
+            if nxt == PENDING:
+                result.consumed = start
+                result.lines = ln - line_no
+                return result
+            if recs is None:
+                result.unrecognised += 1
+                if len(result.samples) < self.max_samples:
+                    result.samples.append(decode_line(buf[start:end]))
+            else:
+                result.records.extend(recs)
+            skip_until = nxt
+        result.consumed = len(buf)
+        result.lines = count_lines(buf, final)
+        return result
+
+    def _hits(self, buf: bytes) -> list[int]:
+        starts: set[int] = set()
+        find, rfind = buf.find, buf.rfind
+        for kw in self.keywords:
+            pos = find(kw)
+            while pos >= 0:
+                starts.add(rfind(b"\n", 0, pos) + 1)
+                end = find(b"\n", pos)
+                if end < 0:
+                    break
+                pos = find(kw, end + 1)
+        return sorted(starts)
+
+    def handle(self, buf: bytes, start: int, end: int, line_no: int,
+               final: bool) -> tuple[list[Record] | None, int]:
+        """Parse the record starting at `buf[start:end]` (one line); return (records or None, next position)."""
+        recs = self.parse_line(decode_line(buf[start:end]), line_no)
+        return recs, end + 1
+
+    def parse_line(self, text: str, line_no: int) -> list[Record] | None:
+        """Records from one line: a list (possibly empty: understood, nothing to report) or None (not understood)."""
+        raise NotImplementedError
+
+
+def count_lines(buf: bytes, final: bool) -> int:
+    n = buf.count(b"\n")
+    if final and buf and not buf.endswith(b"\n"):
+        n += 1
+    return n

@@ -1,0 +1,64 @@
+"""Timestamps as PBX logs write them, turned into ISO 8601 text and epoch seconds."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                      "Dec"), start=1)}
+
+_ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d\d)(?::(\d\d)(?:[.,](\d{1,6}))?)?"
+                  r"(Z|[+-]\d\d:?\d\d)?")
+_BSD = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?")
+
+
+class Clock:
+    """Infers the year of year-less syslog-style dates from a reference date (a file's mtime, or now)."""
+
+    def __init__(self, reference: datetime) -> None:
+        self.year = reference.year
+        self.month = reference.month
+
+    def year_for(self, month: int) -> int:
+        # A date later in the year than the reference month belongs to last year (the log spans New Year).
+        return self.year - 1 if month > self.month else self.year
+
+
+def parse_time(text: str, clock: Clock | None = None) -> tuple[str | None, float | None]:
+    """Parse an ISO-like or `%b %e %T` date at the start of `text` into (iso text, epoch seconds)."""
+    m = _ISO.match(text)
+    if m:
+        y, mo, d, h, mi, s, frac, tz = m.groups()
+        return _build(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), frac, tz)
+    m = _BSD.match(text)
+    if m:
+        mon, d, h, mi, s, frac = m.groups()
+        month = MONTHS.get(mon)
+        if month is None or clock is None:
+            return None, None
+        return _build(clock.year_for(month), month, int(d), int(h), int(mi), int(s), frac, None)
+    return None, None
+
+
+def _build(y: int, mo: int, d: int, h: int, mi: int, s: int, frac: str | None,
+           tz: str | None) -> tuple[str | None, float | None]:
+    try:
+        dt = datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return None, None
+    iso = dt.isoformat()
+    epoch = dt.replace(tzinfo=UTC).timestamp()
+    if frac:
+        iso += "." + frac
+        epoch += int(frac) / 10 ** len(frac)
+    if tz:
+        if tz == "Z":
+            iso += "Z"
+        else:
+            sign = 1 if tz[0] == "+" else -1
+            digits = tz[1:].replace(":", "")
+            offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+            iso += f"{tz[0]}{digits[:2]}:{digits[2:]}"
+            epoch -= offset
+    return iso, epoch
