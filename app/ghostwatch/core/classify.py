@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .correlate import Correlator
+from .correlate import CallDeduper, Correlator
 from .events import Event, Kind, Reason, Record, Verdict
-from .netaddr import is_ip_literal, parse_ip
+from .netaddr import is_ip_literal, is_local
 from .numbers import implausible, looks_international
 from .settings import DetectionSettings
 from .signatures import Signatures
@@ -36,6 +36,11 @@ class Classifier:
         self.settings = settings
         self.signatures = signatures
         self.correlator = Correlator(settings.thresholds)
+        self.deduper = CallDeduper()
+
+    def process(self, records: list[Record]) -> list[Event]:
+        """Classify records in order, dropping second sightings of the same call (see `CallDeduper`)."""
+        return [self.classify(rec) for rec in records if not self.deduper.seen(rec)]
 
     def classify(self, rec: Record) -> Event:
         trusted = rec.source_ip in self.settings.trusted
@@ -77,8 +82,10 @@ class Classifier:
         out: list[Reason] = []
         external = self._external(rec, trusted)
         if rec.anonymous and not trusted:
+            through = rec.outcome is not None and rec.outcome.value != "rejected"
             out.append(Reason("anonymous_inbound", "The PBX let this call in without a login (guest/anonymous "
-                                                   "caller)."))
+                                                   "caller)" + (" and put it through to your phones." if through
+                                                                else ".")))
         if external and rec.caller_id:
             why = implausible(rec.caller_id, self.settings.home_region)
             if why:
@@ -110,8 +117,7 @@ class Classifier:
         if rec.external is not None:
             return rec.external
         if rec.source_ip:
-            addr = parse_ip(rec.source_ip)
-            return (addr is not None and addr.is_global) or bool(self.settings.trusted)
+            return not is_local(rec.source_ip) or bool(self.settings.trusted)
         return rec.anonymous or (rec.context or "") in self.signatures.inbound_contexts
 
     # -- verdict ----------------------------------------------------------------------------------------------
@@ -123,6 +129,8 @@ class Classifier:
         if rec.kind is Kind.CALL and not trusted and "toll_fraud_attempt" not in codes:
             if hallmarks or ("invalid_number" in codes and codes & {"anonymous_inbound", "direct_ip_call"}):
                 return Verdict.GHOST
+            if "anonymous_inbound" in codes and rec.outcome is not None and rec.outcome.value != "rejected":
+                return Verdict.GHOST  # an unauthenticated outsider's call got into the dialplan: it rings a phone
         if codes & ATTACK_BEHAVIOUR:
             return Verdict.ATTACK
         if hallmarks:

@@ -25,6 +25,30 @@ class SourceState:
     failures: list[float] = field(default_factory=list)
 
 
+class CallDeduper:
+    """Recognises one call reported twice by different logs of the same PBX.
+
+    Asterisk names a call's channel (`PJSIP/anonymous-0000001a`) identically in the dialplan trace (`full`) and the
+    CDR; the first sighting is kept (it is the one that arrives live, while the phone still rings).
+    """
+
+    def __init__(self, capacity: int = 50000) -> None:
+        self.capacity = capacity
+        self._channels: dict[str, None] = {}
+        self.dropped = 0
+
+    def seen(self, rec: Record) -> bool:
+        if rec.kind is not Kind.CALL or not rec.channel:
+            return False
+        if rec.channel in self._channels:
+            self.dropped += 1
+            return True
+        self._channels[rec.channel] = None
+        if len(self._channels) > self.capacity:
+            del self._channels[next(iter(self._channels))]
+        return False
+
+
 class Correlator:
     """Keeps one small state per source address; `observe` returns the behaviour reasons for one record."""
 

@@ -69,6 +69,17 @@ def _port(text: str) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) < 65536 else None
 
 
+_LOCAL = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10",
+    "::1/128", "fc00::/7", "fe80::/10"))
+
+
+def is_local(ip: str | None) -> bool:
+    """An address of a LAN, the machine itself, or carrier NAT: a phone in the office, not the internet."""
+    addr = parse_ip(ip)
+    return addr is not None and any(addr.version == n.version and addr in n for n in _LOCAL)
+
+
 def is_ip_literal(host: str | None) -> bool:
     return parse_ip(host) is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -121,6 +121,13 @@ def read_file(path: Path, parser: Parser, on_records: Callable[[list[Record]], N
               stats: FileStats | None = None) -> FileStats:
     """Feed the whole file to `parser` in chunks of complete lines; hand records over per chunk."""
     stats = stats or FileStats(str(path), parser.format)
+    for batch in iter_batches(path, parser, stats):
+        on_records(batch)
+    return stats
+
+
+def iter_batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Record]]:
+    """Record batches of the whole file, one per chunk of complete lines; counts go to `stats`."""
     line_no = 1
     carry = b""
     with open_log(path) as fh:
@@ -139,17 +146,14 @@ def read_file(path: Path, parser: Parser, on_records: Callable[[list[Record]], N
             if not buf:
                 break
             res = parser.feed(buf, line_no, final)
-            if res.consumed < len(buf):
+            if res.consumed < len(buf) and not final:
                 carry = buf[res.consumed:] + carry
-                if final:  # cannot happen for a final feed, but never loop forever
-                    break
             line_no += res.lines
             stats.lines += res.lines
             stats.records += len(res.records)
             stats.unrecognised += res.unrecognised
             stats.samples.extend(res.samples[: 3 - len(stats.samples)])
             if res.records:
-                on_records(res.records)
+                yield res.records
             if final:
                 break
-    return stats

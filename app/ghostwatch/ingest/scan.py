@@ -1,18 +1,25 @@
-"""`ghostwatch scan`: read files and directories once, classify every record, aggregate per source."""
+"""`ghostwatch scan`: read files and directories once, classify every record, aggregate per source.
+
+Files are read side by side and their records merged by time, so that correlation sees one PBX's `full`,
+`security` and CDR logs in the order things happened, exactly as live following would.
+"""
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..core.classify import Classifier
 from ..core.events import Event, Record
+from ..core.formats import Parser
 from ..core.report import Report
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
-from .reader import FileStats, choose_parser, discover, read_file
+from .reader import FileStats, choose_parser, discover, iter_batches
 
 log = logging.getLogger(__name__)
 
@@ -21,34 +28,58 @@ log = logging.getLogger(__name__)
 class ScanResult:
     report: Report
     files: list[FileStats] = field(default_factory=list)
+    duplicates: int = 0
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, signatures: Signatures,
          on_event: Callable[[Event], None] | None = None) -> ScanResult:
-    """Scan `paths` in reading order; every event goes to `on_event` as it is classified. Raises ScanError."""
+    """Scan `paths`; every event goes to `on_event` as it is classified. Raises ScanError for a bad path."""
     files = discover(paths)
     classifier = Classifier(settings, signatures)
     report = Report()
     result = ScanResult(report)
-
-    def take(records: list[Record]) -> None:
-        for rec in records:
-            event = classifier.classify(rec)
+    streams = []
+    for index, path in enumerate(files):
+        stats = FileStats(str(path))
+        result.files.append(stats)
+        try:
+            parser = choose_parser(path, signatures)
+        except (OSError, EOFError) as exc:
+            stats.error = _describe(exc)
+            continue
+        if parser is None:
+            stats.error = "format not recognised"
+            continue
+        stats.format = parser.format
+        streams.append(_timed(index, _records(path, parser, stats)))
+    for _when, _index, _seq, rec in heapq.merge(*streams):
+        for event in classifier.process([rec]):
             report.add(event)
             if on_event is not None:
                 on_event(event)
-
-    for path in files:
-        stats = FileStats(str(path))
-        try:
-            parser = choose_parser(path, signatures)
-            if parser is None:
-                stats.error = "format not recognised"
-            else:
-                stats.format = parser.format
-                read_file(path, parser, take, stats)
-        except (OSError, EOFError) as exc:  # unreadable file, truncated .gz: report it, keep scanning the rest
-            stats.error = f"{type(exc).__name__}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
-            log.warning("cannot read %s: %s", path, stats.error)
-        result.files.append(stats)
+    result.duplicates = classifier.deduper.dropped
     return result
+
+
+def _records(path: Path, parser: Parser, stats: FileStats) -> Iterator[Record]:
+    try:
+        for batch in iter_batches(path, parser, stats):
+            yield from batch
+    except (OSError, EOFError) as exc:  # unreadable file, truncated .gz: report it, keep scanning the rest
+        stats.error = _describe(exc)
+        log.warning("cannot read %s: %s", path, stats.error)
+
+
+def _timed(index: int, records: Iterator[Record]) -> Iterator[tuple[float, int, int, Record]]:
+    """Key records by time, never going back within one file (undated records keep the time before them)."""
+    last = float("-inf")
+    for seq, rec in enumerate(records):
+        if rec.epoch is not None and rec.epoch > last:
+            last = rec.epoch
+        yield last, index, seq, rec
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    return f"{type(exc).__name__}: {exc}"

@@ -266,8 +266,10 @@ class AsteriskParser(Parser):
             body.append(line)
         if not closed and pos >= len(buf) and not final and len(body) < asterisk_sip_trace.MAX_BLOCK_LINES:
             return None, PENDING
-        prev_start = buf.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start > 0 else 0
-        time, epoch = self._time(decode_line(buf[prev_start:start])) if start > 0 else (None, None)
+        time, epoch = self._time(text)
+        if time is None and start > 0:  # chan_sip: the dated line before the marker holds the time
+            prev_start = buf.rfind(b"\n", 0, start - 1) + 1
+            time, epoch = self._time(decode_line(buf[prev_start:start]))
         recs = asterisk_sip_trace.parse_block(text, body, self.file, line_no, time, epoch)
         for rec in recs or ():
             if rec.call_id:
