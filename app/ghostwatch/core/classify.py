@@ -71,7 +71,10 @@ class Classifier:
         if sig.is_scanner_host(rec.from_host):
             out.append(Reason("scanner_from_host", f"The call claims to come from {rec.from_host}, the fake address "
                                                    f"SIP scanners put in their requests."))
+        internal_call = rec.kind is Kind.CALL and not self._external(rec, trusted)
         for tag in rec.tags:
+            if tag == "unknown_extension" and internal_call:
+                continue  # an office phone dialling a wrong number is nobody's business
             if tag in _TAG_TEXT:
                 out.append(Reason(tag, _TAG_TEXT[tag] + (f" ({rec.detail})" if rec.detail else "")))
         if rec.kind is Kind.CALL:

@@ -17,7 +17,7 @@ from .csvlines import feed_csv, to_int
 
 FORMAT = "asterisk_cdr"
 DISPOSITIONS = {"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL"}
-_CLID = re.compile(r'^\s*(?:"(?P<q>.*)"|(?P<n>[^<]*?))\s*<(?P<num>[^>]*)>\s*$')
+_CLID = re.compile(r'^\s*(?:"(?P<q>.*)"|(?P<n>[^<]*?))\s*<(?P<num>[^>]*)>\s*$', re.DOTALL)
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
 

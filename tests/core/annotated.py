@@ -1,0 +1,54 @@
+"""Loader for annotated sample logs: a `# expect: {...}` comment above each sample (see tests/data/logs/)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Case:
+    source: str
+    lineno: int
+    expect: dict | None
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.lineno}"
+
+
+@dataclass
+class SampleFile:
+    path: Path
+    directives: dict[str, str]
+    cases: list[Case]
+
+
+def load(path: Path) -> SampleFile:
+    directives: dict[str, str] = {}
+    cases: list[Case] = []
+    current: Case | None = None
+    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        if line.startswith("# expect:"):
+            body = line[len("# expect:"):].strip()
+            current = Case(path.name, n, None if body == "none" else json.loads(body))
+            cases.append(current)
+        elif line.startswith("#"):
+            key, sep, value = line[1:].partition(":")
+            if current is None and sep and key.strip().isidentifier():
+                directives[key.strip()] = value.strip()
+        elif current is not None:
+            current.lines.append(line)
+    for case in cases:
+        while case.lines and not case.lines[-1].strip() and not _keeps_blank(case.lines):
+            case.lines.pop()
+    return SampleFile(path, directives, cases)
+
+
+def _keeps_blank(lines: list[str]) -> bool:
+    """A PJSIP trace ends with a blank line; keep exactly one after a SIP message."""
+    body = [line for line in lines if line.strip()]
+    return bool(body) and ":" in body[-1] and len(lines) >= 2 and lines[-2].strip() != "" and \
+        any("Received SIP request" in line for line in lines) and lines[-1] == "" and lines.count("") == 1
