@@ -45,15 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _detection_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trusted", nargs="+", action="extend", default=[], metavar="CIDR",
-                   help="networks you trust (your provider's SIP servers, the office LAN)")
+    p.add_argument("--trusted", action="append", default=[], metavar="CIDR",
+                   help="a network you trust (your provider's SIP servers, the office LAN); repeat or separate "
+                        "with commas")
     p.add_argument("--region", default=None, metavar="CC",
                    help=f"home country for caller-ID checks (two letters; default from locale: {default_region()})")
 
 
 def detection_settings(args: argparse.Namespace) -> DetectionSettings:
     try:
-        trusted = Networks.parse(args.trusted)
+        trusted = Networks.parse(part for item in args.trusted for part in item.split(","))
     except ValueError as exc:
         raise UsageError(f"ghostwatch: --trusted: {exc}") from exc
     region = (args.region or default_region()).upper()

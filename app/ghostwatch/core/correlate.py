@@ -29,21 +29,26 @@ class CallDeduper:
     """Recognises one call reported twice by different logs of the same PBX.
 
     Asterisk names a call's channel (`PJSIP/anonymous-0000001a`) identically in the dialplan trace (`full`) and the
-    CDR; the first sighting is kept (it is the one that arrives live, while the phone still rings).
+    CDR, and a ring group writes several CDR rows for one call; the first sighting is kept (it is the one that
+    arrives live, while the phone still rings). Channel numbers restart with Asterisk, so a name only counts as the
+    same call within `window` seconds.
     """
 
-    def __init__(self, capacity: int = 50000) -> None:
+    def __init__(self, capacity: int = 50000, window: float = 3600.0) -> None:
         self.capacity = capacity
-        self._channels: dict[str, None] = {}
+        self.window = window
+        self._channels: dict[str, float | None] = {}
         self.dropped = 0
 
     def seen(self, rec: Record) -> bool:
         if rec.kind is not Kind.CALL or not rec.channel:
             return False
-        if rec.channel in self._channels:
+        before = self._channels.get(rec.channel, False)
+        if before is not False and (before is None or rec.epoch is None or abs(rec.epoch - before) <= self.window):
             self.dropped += 1
             return True
-        self._channels[rec.channel] = None
+        self._channels.pop(rec.channel, None)
+        self._channels[rec.channel] = rec.epoch
         if len(self._channels) > self.capacity:
             del self._channels[next(iter(self._channels))]
         return False

@@ -1,0 +1,143 @@
+"""The `ghostwatch scan` command as users and scripts run it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ghostwatch.demo.write import write_logs
+
+from ..conftest import SCHEMA_COPY, SHARED
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "ghostwatch", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo")
+    write_logs(path, datetime(2026, 11, 25))
+    return path
+
+
+def test_schema_copy_matches_shared_contract() -> None:
+    shared = SHARED / "contract" / "scan-output.schema.json"
+    if not shared.exists():
+        pytest.skip("../shared/contract not present")
+    assert json.loads(shared.read_text()) == json.loads(SCHEMA_COPY.read_text())
+
+
+def test_scan_json_on_demo_follows_contract(demo_dir: Path, schema: dict) -> None:
+    proc = run("scan", "--json", "--region", "US", str(demo_dir))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    jsonschema.validate(doc, schema)
+    verdicts = doc["summary"]["verdicts"]
+    assert verdicts["ghost"] == 3 and verdicts["normal"] > 0
+    assert doc["events"] and all(e["verdict"] != "normal" for e in doc["events"])  # normal ones only with --all
+    sources = {s["ip"]: s for s in doc["sources"]}
+    assert sources["203.0.113.7"]["verdict"] == "attack" and "enumeration" in sources["203.0.113.7"]["reasons"]
+    assert sources["203.0.113.66"]["verdict"] == "attack" and "brute_force" in sources["203.0.113.66"]["reasons"]
+    assert sources["192.0.2.180"]["verdict"] == "attack" and "toll_fraud_attempt" in sources["192.0.2.180"]["reasons"]
+    assert not [ip for ip, s in sources.items() if ip.startswith("192.168.") and s["verdict"] != "normal"]
+
+
+def test_scan_all_includes_normal_events(demo_dir: Path) -> None:
+    doc = json.loads(run("scan", "--json", "--all", str(demo_dir)).stdout)
+    assert any(e["verdict"] == "normal" and e["kind"] == "registration" for e in doc["events"])
+    assert doc["summary"]["events"] == len(doc["events"])
+
+
+def test_readable_summary(demo_dir: Path) -> None:
+    proc = run("scan", "--region", "US", str(demo_dir))
+    assert proc.returncode == 0
+    assert "ghost calls 3" in proc.stdout
+    assert "203.0.113.7" in proc.stdout and "brute_force" in proc.stdout
+    assert "not understood" in proc.stdout
+
+
+def test_fail_on(demo_dir: Path, tmp_path: Path) -> None:
+    assert run("scan", "--fail-on", "ghost", str(demo_dir)).returncode == 1
+    quiet = tmp_path / "messages"
+    quiet.write_text("[2026-11-25 09:00:00] VERBOSE[1] pbx.c: Executing [201@from-internal:1] Dial(\"PJSIP/202-1\", "
+                     "\"PJSIP/201\") in new stack\n")
+    assert run("scan", "--fail-on", "suspicious", str(quiet)).returncode == 0
+
+
+def test_trusted_networks_stop_signature_ghosts(tmp_path: Path) -> None:
+    log = tmp_path / "messages"
+    log.write_text("[2026-11-25 09:00:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
+                   "'<sip:100@1.1.1.1>' failed for '203.0.113.5:5060' (callid: a) - No matching endpoint found\n")
+    untrusted = json.loads(run("scan", "--json", str(log)).stdout)
+    trusted = json.loads(run("scan", "--json", "--all", "--trusted", "203.0.113.0/24", str(log)).stdout)
+    assert untrusted["events"][0]["verdict"] == "ghost"
+    assert trusted["events"][0]["verdict"] in ("suspicious", "normal")
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["scan", "/nonexistent/dir"], "no such file or directory"),
+    (["scan", "--trusted", "300.1.1.1/8", "."], "--trusted"),
+    (["scan", "--region", "XX", "."], "--region"),
+    (["scan", "--fail-on", "maybe", "."], "invalid choice"),
+    (["scan"], "required"),
+])
+def test_errors_are_one_line_and_exit_2(args: list[str], needle: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unreadable_file_is_reported_not_fatal(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file; permission errors cannot be produced")
+    bad = tmp_path / "messages"
+    bad.write_text("x\n")
+    bad.chmod(0)
+    proc = run("scan", "--json", str(tmp_path))
+    assert proc.returncode == 0
+    assert "Permission denied" in json.loads(proc.stdout)["summary"]["files"][0]["error"]
+
+
+def test_rotated_and_gz_files_are_read_oldest_first(tmp_path: Path) -> None:
+    day = datetime(2026, 11, 20, 10, 0, 0)
+
+    def line(n: int) -> str:
+        t = day + timedelta(days=n)
+        return (f"[{t:%Y-%m-%d %H:%M:%S}] NOTICE[1] chan_sip.c: Registration from '<sip:201@h>' failed for "
+                f"'203.0.113.{n}:5060' - Wrong password\n")
+
+    with gzip.open(tmp_path / "messages.2.gz", "wt") as fh:
+        fh.write(line(0))
+    (tmp_path / "messages.1").write_text(line(1))
+    (tmp_path / "messages").write_text(line(2))
+    (tmp_path / "messages-20261119").write_text(line(3).replace("2026-11-23", "2026-11-19"))
+    doc = json.loads(run("scan", "--json", str(tmp_path)).stdout)
+    ips = [e["source_ip"] for e in doc["events"]]
+    assert ips == ["203.0.113.3", "203.0.113.0", "203.0.113.1", "203.0.113.2"]
+    assert {Path(f["path"]).name for f in doc["summary"]["files"]} == {
+        "messages.2.gz", "messages.1", "messages", "messages-20261119"}
+
+
+def test_hostile_text_never_reaches_the_terminal_raw(tmp_path: Path) -> None:
+    log = tmp_path / "messages"
+    evil = "\x1b[2J\x07\u202eevil"
+    log.write_text(f"[2026-11-25 09:00:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
+                   f"'<sip:{evil}@1.1.1.1>' failed for '203.0.113.5:5060' (callid: a) - No matching endpoint "
+                   f"found\n", encoding="utf-8")
+    proc = run("scan", str(log))
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout and "\u202e" not in proc.stdout
+    doc = json.loads(run("scan", "--json", str(log)).stdout)
+    assert doc["events"][0]["caller_id"].endswith("evil")  # JSON keeps the value, escaped
