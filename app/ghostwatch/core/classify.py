@@ -13,7 +13,7 @@ from .signatures import Signatures
 GHOST_HALLMARKS = frozenset({"scanner_user_agent", "scanner_display_name", "scanner_caller_id", "scanner_from_host"})
 # Behaviour that makes anything from a source an attack.
 ATTACK_BEHAVIOUR = frozenset({"brute_force", "enumeration", "flood", "compromise", "blocklisted", "hacking_attempt",
-                              "toll_fraud_attempt"})
+                              "toll_fraud_attempt", "log_injection"})
 # Reasons that on their own make a non-trusted event worth a look.
 SUSPICIOUS_ALONE = frozenset({"auth_failure", "no_matching_endpoint", "acl_reject", "untrusted_source",
                               "invalid_number", "anonymous_inbound", "unknown_extension", "suspicious_user_agent"})
@@ -26,6 +26,8 @@ _TAG_TEXT = {
     "hacking_attempt": "The PBX itself reported a hacking attempt from this address.",
     "flood": "The SIP proxy blocked this address for sending too many requests.",
     "unknown_extension": "The call asked for an extension that does not exist.",
+    "log_injection": "The log line carries forged fields: someone wrote log text into a SIP header to mislead "
+                     "log readers. No source address is trusted from it.",
 }
 
 

@@ -35,19 +35,25 @@ _EVENTS: dict[str, tuple[Kind, str | None]] = {
 }
 
 
-def parse_pairs(message: str) -> dict[str, str]:
+def parse_pairs(message: str) -> tuple[dict[str, str], bool]:
+    """The key/value pairs, and whether a key appeared twice (log text smuggled into an attacker's value)."""
     start = message.find('SecurityEvent="')
     if start < 0:
-        return {}
+        return {}, False
     body = message[start:].rstrip()
     if body.endswith('"'):
         body = body[:-1]
     pairs: dict[str, str] = {}
+    forged = False
     for part in _PAIR_SPLIT.split(body):
         key, sep, value = part.partition('="')
-        if sep and key not in pairs:
+        if not sep:
+            continue
+        if key in pairs:
+            forged = True
+        else:
             pairs[key] = value
-    return pairs
+    return pairs, forged
 
 
 def split_address(value: str | None) -> tuple[str | None, int | None]:
@@ -64,12 +70,14 @@ def split_address(value: str | None) -> tuple[str | None, int | None]:
 
 def parse(message: str, file: str, line_no: int, time: str | None, epoch: float | None,
           raw: str) -> list[Record] | None:
-    pairs = parse_pairs(message)
+    pairs, forged = parse_pairs(message)
     name = pairs.get("SecurityEvent")
     if not name:
         return None
     kind, tag = _EVENTS.get(name, (Kind.OTHER, None))
-    ip, port = split_address(pairs.get("RemoteAddress"))
+    # With a key repeated, nobody can tell which RemoteAddress the PBX wrote: name no address rather than an
+    # innocent one an attacker chose (the classic "PBX bans itself" trap).
+    ip, port = (None, None) if forged else split_address(pairs.get("RemoteAddress"))
     account = pairs.get("AccountID") or None
     if account in ("<unknown>", ""):
         account = None
@@ -82,6 +90,6 @@ def parse(message: str, file: str, line_no: int, time: str | None, epoch: float 
         call_id=None, epoch=epoch,
         detail=f"{name} ({service})" if service else name,
         challenge=name == "ChallengeSent",
-        tags=(tag,) if tag else (),
+        tags=((tag,) if tag else ()) + (("log_injection",) if forged else ()),
         raw=(raw,),
     )]

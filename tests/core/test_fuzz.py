@@ -1,0 +1,94 @@
+"""Everything in a log line is attacker-controlled: no input makes a parser raise, and a source address is only
+ever a real IP address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ghostwatch.cli import load_signatures
+from ghostwatch.core.classify import Classifier
+from ghostwatch.core.formats import DIALECTS
+from ghostwatch.core.netaddr import parse_ip
+from ghostwatch.core.settings import DetectionSettings
+from ghostwatch.core.timeparse import Clock
+
+from ..conftest import DATA
+from .annotated import load
+
+SIGS = load_signatures()
+SEEDS = [line for p in sorted((DATA / "logs").iterdir()) for case in load(p).cases for line in case.lines]
+
+
+def feed_all(data: bytes, final: bool = True) -> list:
+    records = []
+    for dialect in DIALECTS:
+        parser = dialect("fuzz.log", Clock(datetime(2026, 11, 26)), SIGS)
+        res = parser.feed(data, 1, final)
+        assert 0 <= res.consumed <= len(data)
+        assert res.lines >= 0
+        records.extend(res.records)
+    classifier = Classifier(DetectionSettings(home_region="US"), SIGS)
+    for event in classifier.process(records):
+        assert event.to_json()["line"] >= 1
+    return records
+
+
+def check(records: list) -> None:
+    for rec in records:
+        if rec.source_ip is not None:
+            assert parse_ip(rec.source_ip) is not None, rec.source_ip
+        if rec.source_port is not None:
+            assert 0 < rec.source_port < 65536
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_random_bytes(data: bytes) -> None:
+    check(feed_all(data))
+
+
+@st.composite
+def mutated(draw) -> bytes:
+    line = draw(st.sampled_from(SEEDS)).encode("utf-8", "surrogateescape")
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["insert", "delete", "replace", "quote"]))
+        pos = draw(st.integers(0, len(line)))
+        junk = draw(st.binary(min_size=1, max_size=12))
+        if op == "insert":
+            line = line[:pos] + junk + line[pos:]
+        elif op == "delete":
+            line = line[:pos] + line[pos + len(junk):]
+        elif op == "replace":
+            line = line[:pos] + junk + line[pos + len(junk):]
+        else:
+            line = line[:pos] + draw(st.sampled_from([b'"', b"'", b'",', b"\x00", b"\xff\xfe", b"\n", b"]"])) + \
+                line[pos:]
+    return line + b"\n"
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mutated(), min_size=1, max_size=6), st.booleans())
+def test_mutated_real_lines(lines: list[bytes], final: bool) -> None:
+    check(feed_all(b"".join(lines), final))
+
+
+def test_megabyte_line_and_nul_bytes() -> None:
+    huge = b"[2026-11-25 09:00:00] NOTICE[1] chan_sip.c: Registration from '" + b"A" * 3_000_000 + \
+        b"' failed for '203.0.113.9:5060' - Wrong password\n"
+    nul = b"\x00" * 5000 + b"\n" + b"Call from '\x00' (203.0.113.1:5060) to extension '\x00' rejected\n"
+    records = feed_all(huge + nul)
+    check(records)
+    assert all(len(line) < 20000 for rec in records for line in rec.raw)
+
+
+def test_forged_security_fields_never_blame_an_innocent_address() -> None:
+    # AccountID is the attacker's user name; Asterisk writes it unescaped, so it can smuggle in a fake address.
+    line = ('[2026-03-06 08:44:27] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026",'
+            'Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",RemoteAddress="IPV4/UDP/10.9.9.9/1",'
+            'SessionID="y",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.77/5060"\n')
+    records = feed_all(line.encode())
+    assert [r.source_ip for r in records] == [None]  # which RemoteAddress is genuine cannot be told: name none
+    assert "log_injection" in records[0].tags
