@@ -74,6 +74,7 @@ _LOCAL = tuple(ipaddress.ip_network(n) for n in (
     "::1/128", "fc00::/7", "fe80::/10"))
 
 
+@lru_cache(maxsize=65536)
 def is_local(ip: str | None) -> bool:
     """An address of a LAN, the machine itself, or carrier NAT: a phone in the office, not the internet."""
     addr = parse_ip(ip)

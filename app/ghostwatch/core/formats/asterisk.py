@@ -61,10 +61,13 @@ _REQ_REASONS = {
     "Not match Endpoint Contact ACL": (Kind.PROBE, "acl_reject"),
 }
 
+# Few, shared literals: each is one pass of bytes.find over the buffer. "' failed for '" covers chan_sip
+# registrations and res_pjsip requests; "' rejected because..." every call-rejected wording; " to authenticate "
+# AMI and IAX2; "<--- " both SIP trace markers.
 _MESSAGE_KEYWORDS = (
-    b"Registration from '", b"Call from '", b": Call (", b"' failed for '", b"failed to authenticate as",
-    b"tried to authenticate with nonexistent user", b"Rejecting unknown SIP connection", b"hacking attempt detected",
-    b"No registration for peer", b"Registered SIP '", b"Added contact '",
+    b"' failed for '", b"' rejected because extension not found", b" to authenticate ",
+    b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
+    b"Added contact '", b"<--- ",
 )
 
 
@@ -73,11 +76,13 @@ class AsteriskParser(Parser):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        contexts = tuple(f"@{c}:".encode() for c in self.signatures.inbound_contexts)
-        self.keywords = (*_MESSAGE_KEYWORDS, asterisk_security.KEYWORD, *asterisk_sip_trace.KEYWORDS,
-                         b'("PJSIP/anonymous-', *contexts)
+        contexts = b"|".join(re.escape(c.encode()) for c in self.signatures.inbound_contexts)
+        self.keywords = (*_MESSAGE_KEYWORDS, asterisk_security.KEYWORD, b'("PJSIP/anonymous-')
+        self.hit_patterns = (re.compile(rb"@(?:" + contexts + rb"):\d"),) if contexts else ()
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._trace_callids: OrderedDict[str, None] = OrderedDict()
+        self._last_stamp: str | None = None
+        self._last_time: tuple[str | None, float | None] = (None, None)
 
     @classmethod
     def sniff(cls, lines: list[str], name: str) -> int:
@@ -99,26 +104,46 @@ class AsteriskParser(Parser):
     # -- dispatch ---------------------------------------------------------------------------------------------
     def handle(self, buf: bytes, start: int, end: int, line_no: int, final: bool):
         text = decode_line(buf[start:end])
-        if asterisk_sip_trace.START.search(text):
-            return self._trace_block(buf, start, end, line_no, final, text)
+        if "<--- " in text:
+            if asterisk_sip_trace.START.search(text):
+                return self._trace_block(buf, start, end, line_no, final, text)
+            if "<--- Transmitting" in text or "<--- Received SIP response" in text or "<--- SIP read" not in text:
+                return [], end + 1  # what the PBX sends, or responses: nothing about the caller
         return self.parse_line(text, line_no), end + 1
 
     def _time(self, text: str) -> tuple[str | None, float | None]:
         m = _BRACKET_DATE.search(text, 0, 160)
         if m:
-            return parse_time(m.group(1), self.clock)
+            stamp = m.group(1)
+            if stamp != self._last_stamp:  # a busy log writes many lines per second
+                self._last_stamp, self._last_time = stamp, parse_time(stamp, self.clock)
+            return self._last_time
         return parse_time(text, self.clock)
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
         if 'SecurityEvent="' in text:
             time, epoch = self._time(text)
             return asterisk_security.parse(text, self.file, line_no, time, epoch, text)
-        for handler in (self._registration_failed, self._request_failed, self._call_rejected, self._executing,
-                        self._registered, self._ami_iax, self._misc):
-            recs = handler(text, line_no)
+        # Pick the one rule a line can match by a literal it must contain; regexes run only where they can match.
+        if "Executing [" in text:
+            return self._executing(text, line_no)
+        if "Registration from '" in text:
+            recs = self._registration_failed(text, line_no)
             if recs is not None:
                 return recs
-        return None
+        if "' failed for '" in text:
+            recs = self._request_failed(text, line_no)
+            if recs is not None:
+                return recs
+        if "rejected because extension not found" in text:
+            return self._call_rejected(text, line_no)
+        if "Registered SIP '" in text or "Added contact '" in text:
+            return self._registered(text, line_no)
+        if "authenticate" in text:
+            recs = self._ami_iax(text, line_no)
+            if recs is not None:
+                return recs
+        return self._misc(text, line_no)
 
     def _record(self, text: str, line_no: int, kind: Kind, **fields) -> Record:
         time, epoch = self._time(text)
@@ -185,6 +210,9 @@ class AsteriskParser(Parser):
                              detail="extension not found", tags=("unknown_extension",))]
 
     def _executing(self, text: str, line_no: int) -> list[Record] | None:
+        q = text.find('("')
+        if q > 0 and text[q + 2:text.find('"', q + 2)] in self._seen_channels:
+            return []  # a later dialplan step of a call already reported
         m = _EXECUTING.search(text)
         if not m:
             return None

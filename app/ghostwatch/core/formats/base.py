@@ -7,6 +7,7 @@ they hit; a busy `full` log is mostly dialplan chatter that never reaches Python
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..events import Record
@@ -32,6 +33,7 @@ class Parser:
 
     format: str = ""
     keywords: tuple[bytes, ...] = ()
+    hit_patterns: tuple[re.Pattern[bytes], ...] = ()  # for literal families, one regex beats many finds
     max_samples = 3
 
     def __init__(self, file: str, clock: Clock, signatures: Signatures) -> None:
@@ -86,6 +88,9 @@ class Parser:
                 if end < 0:
                     break
                 pos = find(kw, end + 1)
+        for pattern in self.hit_patterns:
+            for m in pattern.finditer(buf):
+                starts.add(rfind(b"\n", 0, m.start()) + 1)
         return sorted(starts)
 
     def handle(self, buf: bytes, start: int, end: int, line_no: int,
