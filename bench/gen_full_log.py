@@ -23,12 +23,13 @@ def _attack(rng: random.Random, ts: str, ip: str) -> str:
     kind = rng.randrange(9)
     if kind == 0:
         why = rng.choice(["Wrong password", "No matching peer found", "Username/auth name mismatch"])
-        return f"[{ts}] NOTICE[2301] chan_sip.c: Registration from '<sip:{ext}@198.51.100.10>' failed for '{ip}:{port}' - {why}"
+        return (f"[{ts}] NOTICE[2301] chan_sip.c: Registration from '<sip:{ext}@198.51.100.10>' failed for "
+                f"'{ip}:{port}' - {why}")
     if kind == 1:
         method = rng.choice(["REGISTER", "INVITE", "OPTIONS"])
         why = rng.choice(["No matching endpoint found", "Failed to authenticate"])
-        return (f"[{ts}] NOTICE[2301] res_pjsip/pjsip_distributor.c: Request '{method}' from '<sip:{ext}@198.51.100.10>' "
-                f"failed for '{ip}:{port}' (callid: {rng.getrandbits(64):x}) - {why}")
+        return (f"[{ts}] NOTICE[2301] res_pjsip/pjsip_distributor.c: Request '{method}' from "
+                f"'<sip:{ext}@198.51.100.10>' failed for '{ip}:{port}' (callid: {rng.getrandbits(64):x}) - {why}")
     if kind == 2:
         event = rng.choice(["InvalidAccountID", "ChallengeResponseFailed", "InvalidPassword"])
         return (f'[{ts}] SECURITY[2290] res_security_log.c: SecurityEvent="{event}",EventTV="{ts}",Severity="Error",'
@@ -47,8 +48,8 @@ def _attack(rng: random.Random, ts: str, ip: str) -> str:
         return f"[{ts}] NOTICE[2301] chan_sip.c: Rejecting unknown SIP connection from {ip}:{port}"
     if kind == 7:
         return f"[{ts}] NOTICE[2301] chan_iax2.c: Host {ip} failed to authenticate as '{ext}'"
-    return (f"[{ts}] NOTICE[2301] res_pjsip/pjsip_distributor.c: Request 'INVITE' from '\"sipvicious\" <sip:100@1.1.1.1>' "
-            f"failed for '{ip}:{port}' (callid: {rng.getrandbits(64):x}) - No matching endpoint found")
+    return (f"[{ts}] NOTICE[2301] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
+            f"'\"sipvicious\" <sip:100@1.1.1.1>' failed for '{ip}:{port}' (callid: {rng.getrandbits(64):x}) - No matching endpoint found")
 
 
 def _benign(rng: random.Random, ts: str, state: dict) -> list[str]:
