@@ -49,7 +49,8 @@ def _attack(rng: random.Random, ts: str, ip: str) -> str:
     if kind == 7:
         return f"[{ts}] NOTICE[2301] chan_iax2.c: Host {ip} failed to authenticate as '{ext}'"
     return (f"[{ts}] NOTICE[2301] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
-            f"'\"sipvicious\" <sip:100@1.1.1.1>' failed for '{ip}:{port}' (callid: {rng.getrandbits(64):x}) - No matching endpoint found")
+            f"'\"sipvicious\" <sip:100@1.1.1.1>' failed for '{ip}:{port}' "
+            f"(callid: {rng.getrandbits(64):x}) - No matching endpoint found")
 
 
 def _benign(rng: random.Random, ts: str, state: dict) -> list[str]:
