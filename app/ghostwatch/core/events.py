@@ -101,7 +101,7 @@ class Event:
             "file": r.file,
             "line": r.line,
             "format": r.format,
-            "kind": r.kind.value,
+            "kind": str(r.kind),
             "source_ip": r.source_ip,
             "source_port": r.source_port,
             "caller_id": r.caller_id,
@@ -109,7 +109,7 @@ class Event:
             "extension": r.extension,
             "user_agent": r.user_agent,
             "call_id": r.call_id,
-            "outcome": r.outcome.value if r.outcome is not None else None,
-            "verdict": self.verdict.value,
+            "outcome": str(r.outcome) if r.outcome is not None else None,
+            "verdict": str(self.verdict),
             "reasons": [reason.to_json() for reason in self.reasons],
         }

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Event, Verdict
+from .events import _RANK, Event, Verdict
 
 
 @dataclass
@@ -37,8 +37,9 @@ class Report:
 
     def add(self, event: Event) -> None:
         rec = event.record
-        self.verdicts[event.verdict.value] += 1
-        self.kinds[rec.kind.value] += 1
+        # StrEnum members hash and compare as their text: no `.value` descriptor lookups on the hot path.
+        self.verdicts[event.verdict] += 1
+        self.kinds[rec.kind] += 1
         self.formats[rec.format] += 1
         if rec.time:
             if self.first is None or rec.time < self.first:
@@ -51,8 +52,8 @@ class Report:
         if src is None:
             src = self.sources[rec.source_ip] = SourceSummary(rec.source_ip)
         src.events += 1
-        src.kinds[rec.kind.value] += 1
-        if event.verdict.rank > src.verdict.rank:
+        src.kinds[rec.kind] += 1
+        if _RANK[event.verdict] > _RANK[src.verdict]:
             src.verdict = event.verdict
         for reason in event.reasons:
             src.reasons[reason.code] += 1
@@ -69,7 +70,7 @@ class Report:
         return {
             "events": sum(self.verdicts.values()),
             "verdicts": {v.value: self.verdicts.get(v.value, 0) for v in Verdict},
-            "kinds": dict(sorted(self.kinds.items())),
+            "kinds": {str(k): n for k, n in sorted(self.kinds.items())},
             "formats": dict(sorted(self.formats.items())),
             "sources": len(self.sources),
             "first_seen": self.first,
