@@ -41,14 +41,7 @@ def load(path: Path) -> SampleFile:
                 directives[key.strip()] = value.strip()
         elif current is not None:
             current.lines.append(line)
-    for case in cases:
-        while case.lines and not case.lines[-1].strip() and not _keeps_blank(case.lines):
+    for case in cases:  # trailing blank lines only separate cases; a SIP block at end of file is complete anyway
+        while case.lines and not case.lines[-1].strip():
             case.lines.pop()
     return SampleFile(path, directives, cases)
-
-
-def _keeps_blank(lines: list[str]) -> bool:
-    """A PJSIP trace ends with a blank line; keep exactly one after a SIP message."""
-    body = [line for line in lines if line.strip()]
-    return bool(body) and ":" in body[-1] and len(lines) >= 2 and lines[-2].strip() != "" and \
-        any("Received SIP request" in line for line in lines) and lines[-1] == "" and lines.count("") == 1
