@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from . import __version__
+from .core.classify import headline
 from .core.events import Event, Verdict
 from .core.netaddr import Networks
 from .core.settings import DetectionSettings, default_region
@@ -41,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true", help="include normal events, not only the flagged ones")
     _detection_options(s)
     s.add_argument("--fail-on", choices=sorted(FAIL_LEVELS), help="exit with status 1 if such an event was found")
+
+    w = sub.add_parser("watch", help="follow log files or directories live and record what they show")
+    w.add_argument("paths", nargs="+", metavar="PATH", help="log files or directories (may not exist yet)")
+    w.add_argument("--json", action="store_true", help="print one JSON object per event per line (JSON Lines)")
+    w.add_argument("--all", action="store_true", help="print normal events too, not only the flagged ones")
+    w.add_argument("--from-start", action="store_true",
+                   help="first import what the files already hold (rotated and .gz files included)")
+    w.add_argument("--polling", action="store_true",
+                   help="poll for changes instead of file-change notifications (for network shares)")
+    w.add_argument("--data-dir", metavar="DIR", help="keep the history here instead of the usual data directory")
+    w.add_argument("--retention-days", type=int, default=400, metavar="N",
+                   help="forget events older than N days at start (default 400; 0 keeps everything)")
+    _detection_options(w)
     return p
 
 
@@ -128,6 +142,73 @@ class _JsonStream:
         self.out.write(' "summary": ' + json.dumps(summary) + "\n}\n")
 
 
+# -- watch ------------------------------------------------------------------------------------------------------
+def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
+    import signal
+    import threading
+
+    from .ingest.pipeline import Batch, Monitor, MonitorStatus
+    from .paths import AppPaths
+    from .store.history import History
+    from .store.schema import StoreError
+
+    settings = detection_settings(args)
+    signatures = load_signatures()
+    try:
+        history = History(AppPaths.default(args.data_dir).database)
+    except (StoreError, OSError) as exc:
+        raise UsageError(f"ghostwatch watch: {exc}") from exc
+    lock = threading.Lock()
+
+    def on_batch(batch: Batch) -> None:
+        with lock:
+            for event in batch.events:
+                if args.json:
+                    if args.all or event.verdict is not Verdict.NORMAL:
+                        out.write(json.dumps(event.to_json()) + "\n")
+                elif event.verdict is not Verdict.NORMAL or args.all:
+                    out.write(event_line(event) + "\n")
+            out.flush()
+
+    def on_status(status: MonitorStatus) -> None:
+        print(f"ghostwatch: {display_text(status.message)}", file=sys.stderr, flush=True)
+
+    def on_warning(message: str) -> None:
+        print(f"ghostwatch: {display_text(message)}", file=sys.stderr, flush=True)
+
+    monitor = Monitor(args.paths, settings, signatures, history, on_batch, polling=args.polling,
+                      import_history=args.from_start, retention_days=args.retention_days, on_status=on_status,
+                      on_warning=on_warning)
+    done = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        monitor.start()
+        while not done.wait(0.5):
+            if monitor.failed is not None:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        monitor.stop()
+        history.close()
+        signal.signal(signal.SIGTERM, previous)
+    return EXIT_USAGE if monitor.failed is not None else EXIT_OK
+
+
+def event_line(event: Event) -> str:
+    """One readable line per event for `watch`."""
+    r = event.record
+    where = display_text(r.source_ip or "?", 39) + (f":{r.source_port}" if r.source_port else "")
+    what = {"call": "call", "auth_failure": "failed login", "probe": "probe", "registration": "registration"}.get(
+        str(r.kind), "event")
+    who = f" from {display_text(r.caller_id, 24)}" if r.caller_id else ""
+    to = f" to {display_text(r.extension, 24)}" if r.extension else ""
+    top = headline(event.reasons)
+    why = display_text(top.text, 120) if top else ""
+    when = (r.time or "-")[:19].replace("T", " ")
+    return f"{when}  {event.verdict.value.upper():<10} {what}{who}{to} [{where}]  {why}"
+
+
 # -- entry points -----------------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
@@ -135,6 +216,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "scan":
             return cmd_scan(args, out)
+        if args.command == "watch":
+            return cmd_watch(args, out)
         if args.command is None:
             return gui_main()
         raise UsageError(f"ghostwatch: unknown command {args.command}")

@@ -147,3 +147,17 @@ class Classifier:
         if len(codes) >= 2:
             return Verdict.SUSPICIOUS
         return Verdict.NORMAL
+
+
+# The reason that best says why in one line: the most serious first.
+_HEADLINE_ORDER = ("compromise", "toll_fraud_attempt", "brute_force", "enumeration", "flood", "hacking_attempt",
+                   "log_injection", "blocklisted", "scanner_user_agent", "scanner_caller_id", "scanner_display_name",
+                   "scanner_from_host", "anonymous_inbound", "direct_ip_call", "invalid_number", "short_call")
+_HEADLINE_RANK = {code: i for i, code in enumerate(_HEADLINE_ORDER)}
+
+
+def headline(reasons: tuple[Reason, ...] | list[Reason]) -> Reason | None:
+    """The one reason to show when there is room for one (the table's column, `watch`'s line, a notification)."""
+    if not reasons:
+        return None
+    return min(reasons, key=lambda r: _HEADLINE_RANK.get(r.code, len(_HEADLINE_ORDER)))

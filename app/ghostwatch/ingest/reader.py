@@ -93,7 +93,7 @@ def head_lines(path: Path, limit: int = SNIFF_BYTES) -> list[str]:
         return []  # binary file
     parts = data.split(b"\n")
     if len(data) == limit and len(parts) > 1:
-        parts.pop()
+        parts.pop()  # the last line is cut; a single huge first line is still sniffed from its start
     return [decode_line(p) for p in parts if p.strip()]
 
 

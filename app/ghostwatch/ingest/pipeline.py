@@ -1,0 +1,467 @@
+"""The monitor: watchdog marks paths dirty; one pipeline thread follows, parses, classifies and stores.
+
+```
+observer thread            pipeline thread (the only writer)                        caller (CLI, GUI bridge)
+on_any_event: mark dirty -> wait ~80 ms to coalesce; read new complete lines;       on_batch(Batch)
+                            parse -> merge by time -> classify -> store events and  on_status(MonitorStatus)
+                            file positions in ONE transaction -> callbacks          on_progress(Progress)
+```
+Callbacks run on the pipeline thread and receive frozen data only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..core.classify import Classifier
+from ..core.events import Event, Record
+from ..core.settings import DetectionSettings
+from ..core.signatures import Signatures
+from ..store.history import History, Position
+from .follow import Chunk, FollowedFile, Follower, Problem, advance
+
+log = logging.getLogger(__name__)
+
+COALESCE_SECONDS = 0.08       # observer events arriving together become one batch
+SAFETY_POLL_SECONDS = 1.0     # also look without an event (missed events, directories appearing, permissions)
+POLLING_INTERVAL = 1.0        # PollingObserver's interval on network shares
+MAX_EVENTS_PER_COMMIT = 20000
+PENDING_FLUSH_SECONDS = 1.5  # a multi-line record (SIP trace) unfinished this long is parsed as it is
+REPLAY_SECONDS = 120.0        # correlation windows are shorter than this; failures are replayed for a week
+OBSERVER_WORDS = {"InotifyObserver": "inotify", "PollingObserver": "polling", "FSEventsObserver": "FSEvents",
+                  "WindowsApiObserver": "Windows change notifications", "KqueueObserver": "kqueue"}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events stored by one transaction, with their history ids and the epoch each is filed under."""
+
+    events: tuple[Event, ...]
+    ids: tuple[int, ...]
+    epochs: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """History import progress, for a progress bar."""
+
+    files: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    lines: int
+    events: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class MonitorStatus:
+    state: str                       # starting | live | paused | failing | stopped
+    observer: str                    # inotify | polling | ...
+    files: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    waiting_for: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The status in plain words."""
+        if self.state == "paused":
+            return "Monitoring is paused."
+        if self.problems:
+            return self.problems[0].message
+        if self.waiting_for:
+            return f"Waiting for {self.waiting_for[0]} to appear."
+        if self.state == "live":
+            n = len(self.files)
+            return f"Watching {n} log file{'s' if n != 1 else ''} ({self.observer})."
+        return self.state.capitalize() + "."
+
+
+@dataclass
+class _Held:
+    """Records of one file's current chunk not yet released by the merge, and where that chunk ends."""
+
+    items: deque = field(default_factory=deque)   # (time key, record)
+    released: int = 0
+    start: tuple[int, int] = (0, 1)
+    end: tuple[int, int] = (0, 1)
+    final: bool = False
+    at_eof: bool = True
+
+
+def now_epoch(clock: Callable[[], datetime]) -> float:
+    """The clock's local wall time as an epoch in the log's convention (local time read as UTC)."""
+    return clock().replace(tzinfo=UTC).timestamp()
+
+
+class Monitor:
+    """Follows `paths` live into `history`; see the module docstring."""
+
+    def __init__(self, paths: Iterable[str | Path], settings: DetectionSettings, signatures: Signatures,
+                 history: History, on_batch: Callable[[Batch], None] | None = None,
+                 clock: Callable[[], datetime] = datetime.now, *, polling: bool = False,
+                 import_history: bool = False, retention_days: int = 400,
+                 on_status: Callable[[MonitorStatus], None] | None = None,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 on_warning: Callable[[str], None] | None = None) -> None:
+        self.paths = [Path(p).absolute() for p in paths]
+        self.settings = settings
+        self.signatures = signatures
+        self.history = history
+        self.on_batch = on_batch
+        self.on_status = on_status
+        self.on_progress = on_progress
+        self.on_warning = on_warning
+        self.clock = clock
+        self.polling = polling
+        self.import_history = import_history
+        self.retention_days = retention_days
+        self.classifier = Classifier(settings, signatures)
+        self.follower: Follower | None = None
+        self.observer = None
+        self.observer_kind = "polling" if polling else "none"
+        self._scheduled: set[Path] = set()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._rescan = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._held: dict[int, _Held] = {}
+        self._last_key: dict[int, float] = {}
+        self._status: MonitorStatus | None = None
+        self._progress_base: tuple[int, int] | None = None
+        self._lines = 0
+        self._events = 0
+        self.failed: BaseException | None = None
+        self.cycles = 0
+        self._cycled = threading.Condition()
+
+    # -- life cycle -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        now = now_epoch(self.clock)
+        if self.retention_days > 0:
+            pruned = self.history.prune(now - self.retention_days * 86400.0)
+            if pruned:
+                log.info("retention: removed %d events older than %d days", pruned, self.retention_days)
+        self._replay_correlation()
+        self.follower = Follower(self.paths, self.signatures, self.history.positions(), self.import_history,
+                                 self.clock, self._warn)
+        self._start_observer()
+        self._thread = threading.Thread(target=self._run, name="ghostwatch-pipeline", daemon=False)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop observing, finish the current batch, close nothing the caller owns. No thread outlives this."""
+        self._stop.set()
+        self._wake.set()
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(timeout=10)
+            self.observer = None
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._set_status("stopped")
+
+    def pause(self) -> None:
+        self._paused.set()
+        self._set_status("paused")
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._wake.set()
+
+    def poke(self) -> None:
+        """Look at the files now (the observer does this by itself)."""
+        self._wake.set()
+
+    @property
+    def status(self) -> MonitorStatus:
+        return self._status or MonitorStatus("starting", self.observer_kind)
+
+    # -- observer -------------------------------------------------------------------------------------------
+    def _start_observer(self) -> None:
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        observer = PollingObserver(timeout=POLLING_INTERVAL) if self.polling else Observer()
+        self.observer = observer
+        self.observer_kind = OBSERVER_WORDS.get(type(observer).__name__, type(observer).__name__)
+        self._schedule_roots()
+        observer.start()
+
+    def _schedule_roots(self) -> None:
+        from watchdog.observers.polling import PollingObserver
+
+        handler = _Handler(self)
+        for root in self.paths:
+            target = root if root.is_dir() else root.parent
+            if target in self._scheduled or not target.is_dir():
+                continue
+            try:
+                self.observer.schedule(handler, str(target), recursive=root.is_dir())
+            except OSError as exc:  # e.g. inotify watch limit, or a file system without notifications
+                if isinstance(self.observer, PollingObserver):
+                    raise
+                self._warn(f"cannot watch {target} natively ({exc}); falling back to polling")
+                self.observer.stop()
+                self.observer.join(timeout=10)
+                self.polling = True
+                self._scheduled.clear()
+                self._start_observer()
+                return
+            self._scheduled.add(target)
+
+    def _dirty(self, structural: bool) -> None:
+        if structural:
+            self._rescan.set()
+        self._wake.set()
+
+    # -- the pipeline thread --------------------------------------------------------------------------------
+    def _run(self) -> None:
+        assert self.follower is not None
+        try:
+            self.follower.rescan()
+            self._cycle()
+            while not self._stop.is_set():
+                woke = self._wake.wait(SAFETY_POLL_SECONDS)
+                if self._stop.is_set():
+                    break
+                if woke:
+                    self._stop.wait(COALESCE_SECONDS)
+                self._wake.clear()
+                if self._paused.is_set():
+                    continue
+                if self._rescan.is_set() or not woke or self.follower.missing_roots:
+                    self._rescan.clear()
+                    self.follower.rescan()
+                    if self.observer is not None and len(self._scheduled) < len(self.paths):
+                        self._schedule_roots()
+                self._cycle()
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller, never silently lost
+            self.failed = exc
+            log.exception("monitoring stopped by an internal error")
+            self._set_status("failing", extra=Problem("", f"Monitoring stopped by an internal error: {exc}"))
+
+    def _cycle(self) -> None:
+        follower = self.follower
+        assert follower is not None
+        importing = bool(follower.draining)
+        if importing and self._progress_base is None:
+            self._progress_base = self._import_size()
+        while not self._stop.is_set() and not self._paused.is_set():
+            busy = {k for k, h in self._held.items() if h.items}
+            chunks = follower.poll(busy)
+            got = {id(c.source) for c in chunks}
+            for k, h in self._held.items():
+                if not h.items and not h.at_eof and k not in got:
+                    h.at_eof = True  # nothing readable now (error, half-written line): do not block the merge
+            if not chunks and not any(h.items for h in self._held.values()):
+                break
+            more = self._process(chunks)
+            if not more:
+                break
+        if importing and not follower.draining:
+            self._report_progress(done=True)
+            self._progress_base = None
+        self._set_status("live")
+        with self._cycled:
+            self.cycles += 1
+            self._cycled.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the pipeline has looked at the files at least once after this call (tests, tools)."""
+        deadline = time.monotonic() + timeout
+        for _ in range(2):  # the cycle running now may have missed what the caller just wrote
+            with self._cycled:
+                target = self.cycles + 1
+            self._rescan.set()
+            self._wake.set()
+            with self._cycled:
+                left = deadline - time.monotonic()
+                if not self._cycled.wait_for(lambda t=target: self.cycles >= t or self._thread is None, left):
+                    return False
+        return True
+
+    def _process(self, chunks: list[Chunk]) -> bool:
+        """Parse chunks, release records in time order, classify and commit. True if more input is waiting."""
+        touched: dict[int, FollowedFile] = {}
+        for chunk in chunks:
+            ff = chunk.source
+            touched[id(ff)] = ff
+            held = self._held.setdefault(id(ff), _Held())
+            held.items.clear()
+            held.released = 0
+            held.start = (chunk.offset, chunk.line)
+            if ff.parser is None or not chunk.data:
+                advance(ff, chunk, 0, 0)
+                held.end, held.final, held.at_eof = (ff.offset, ff.line), chunk.final, chunk.at_eof
+                continue
+            res = ff.parser.feed(chunk.data, chunk.line, chunk.final)
+            self._lines += res.lines
+            records = res.records
+            if ff.skip > 0:  # resuming inside a chunk whose first records are already stored
+                held.released = min(ff.skip, len(records))
+                records = records[held.released:]
+            last = self._last_key.get(id(ff), float("-inf"))
+            for rec in records:
+                if rec.epoch is not None and rec.epoch > last:
+                    last = rec.epoch
+                held.items.append((last, rec))
+            self._last_key[id(ff)] = last
+            consumed, lines = res.consumed, res.lines
+            if consumed < len(chunk.data) and not chunk.final:
+                # a multi-line record still being written: wait for it, but not forever
+                if ff.stuck_at != chunk.offset + consumed:
+                    ff.stuck_at, ff.stuck_since = chunk.offset + consumed, time.monotonic()
+                elif time.monotonic() - ff.stuck_since > PENDING_FLUSH_SECONDS:
+                    tail = ff.parser.feed(chunk.data[consumed:], chunk.line + lines, True)
+                    held.items.extend((last, r) for r in tail.records)
+                    consumed, lines = len(chunk.data), lines + tail.lines
+            end = chunk.offset + (chunk.span if consumed >= len(chunk.data) else consumed)
+            held.end, held.final, held.at_eof = (end, chunk.line + lines), chunk.final, chunk.at_eof
+            if not held.items:
+                ff.offset, ff.line, ff.skip = held.end[0], held.end[1], 0
+                if ff.rotated and chunk.final:
+                    ff.done = True
+
+        # merge: release records in time order while no file that may hold earlier records is waiting for input
+        files = {k: h for k, h in self._held.items() if h.items}
+        heap = [(h.items[0][0], k) for k, h in files.items()]
+        heapq.heapify(heap)
+        owners = self._owners()
+        released: list[tuple[Record, float, int]] = []
+        while heap and len(released) < MAX_EVENTS_PER_COMMIT:
+            if any(not h.items and not h.at_eof for h in self._held.values()):
+                break
+            key, k = heapq.heappop(heap)
+            held = self._held[k]
+            _, rec = held.items.popleft()
+            held.released += 1
+            released.append((rec, key, k))
+            touched[k] = owners[k]
+            if held.items:
+                heapq.heappush(heap, (held.items[0][0], k))
+        now = now_epoch(self.clock)
+        events: list[tuple[Event, float]] = []
+        for rec, key, _k in released:
+            epoch = rec.epoch if rec.epoch is not None else (key if key != float("-inf") else now)
+            for ev in self.classifier.process([rec]):
+                events.append((ev, epoch))
+        positions: list[Position] = []
+        for k, ff in touched.items():
+            held = self._held.get(k)
+            if held is None:
+                continue
+            if held.items:
+                ff.offset, ff.line = held.start
+                ff.skip = held.released
+            else:
+                ff.offset, ff.line = held.end
+                ff.skip = 0
+                if ff.rotated and held.final:
+                    ff.done = True
+            positions.append(ff.position())
+        for ff in self.follower.draining:  # a rotated file's place is saved with the live file's new one
+            if id(ff) not in touched and not ff.done:
+                positions.append(ff.position())
+        if not events and not positions:
+            return False
+        ids = self.history.commit(events, positions, time.time())
+        for ff in touched.values():
+            if ff.done:
+                self.follower.finished(ff)
+                self._held.pop(id(ff), None)
+        self._events += len(events)
+        if events and self.on_batch is not None:
+            self.on_batch(Batch(tuple(e for e, _ in events), tuple(ids), tuple(p for _, p in events)))
+        if self._progress_base is not None:
+            self._report_progress(done=False)
+        waiting_input = any(not h.at_eof for h in self._held.values())
+        return waiting_input or any(h.items for h in self._held.values())
+
+    def _owners(self) -> dict[int, FollowedFile]:
+        follower = self.follower
+        assert follower is not None
+        return {id(ff): ff for ff in [*follower.files.values(), *follower.draining]}
+
+    # -- correlation across restarts ------------------------------------------------------------------------
+    def _replay_correlation(self) -> None:
+        latest = self.history.latest_epoch()
+        if latest is None:
+            return
+        week = self.settings.thresholds.compromise_window_seconds
+        trusted = self.settings.trusted
+        for rec in self.history.replay_records(latest - REPLAY_SECONDS, latest - week):
+            if self.classifier.deduper.seen(rec):
+                continue
+            self.classifier.correlator.observe(rec, rec.source_ip in trusted)
+        self.classifier.deduper.dropped = 0
+
+    # -- reporting ------------------------------------------------------------------------------------------
+    def _import_size(self) -> tuple[int, int]:
+        follower = self.follower
+        assert follower is not None
+        total = 0
+        for ff in follower.draining:
+            try:
+                total += ff.path.stat().st_size
+            except OSError:
+                pass
+        return len(follower.draining), total
+
+    def _report_progress(self, done: bool) -> None:
+        if self.on_progress is None or self._progress_base is None or self.follower is None:
+            return
+        files_total, bytes_total = self._progress_base
+        left = 0
+        for ff in self.follower.draining:
+            try:
+                left += max(0, ff.path.stat().st_size - ff.offset) if not ff.gz else 0
+            except OSError:
+                pass
+        remaining = len(self.follower.draining)
+        self.on_progress(Progress(files_total - remaining, files_total, max(0, bytes_total - left), bytes_total,
+                                  self._lines, self._events, done))
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        if self.on_warning is not None:
+            self.on_warning(message)
+
+    def _set_status(self, state: str, extra: Problem | None = None) -> None:
+        follower = self.follower
+        if self._paused.is_set() and state == "live":
+            state = "paused"
+        if follower is not None:
+            st = follower.status()
+            problems = tuple(st.problems) + ((extra,) if extra else ())
+            status = MonitorStatus("failing" if problems and state == "live" else state, self.observer_kind,
+                                   tuple(st.files), problems, tuple(st.waiting_for))
+        else:
+            status = MonitorStatus(state, self.observer_kind, problems=(extra,) if extra else ())
+        if status != self._status:
+            self._status = status
+            if self.on_status is not None:
+                self.on_status(status)
+
+
+class _Handler:
+    """watchdog handler: no I/O, no parsing; only marks the monitor dirty."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+
+    def dispatch(self, event) -> None:
+        kind = event.event_type
+        if kind in ("opened", "closed_no_write"):
+            return
+        self.monitor._dirty(structural=kind in ("created", "moved", "deleted"))

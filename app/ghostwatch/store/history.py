@@ -1,0 +1,192 @@
+"""Writing the history: events, their aggregates and the file positions that produced them, in one transaction."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.correlate import FAILURE_TAGS
+from ..core.events import Event, Kind, Record, Verdict
+from .schema import connect
+
+RESOLUTIONS = (60, 3600)
+DAY = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where reading of one file stopped: the next byte, its line number, and records of the chunk at `offset`
+    already stored (`skip`, non-zero only while a merged history import is part-way through a chunk)."""
+
+    path: str
+    device: int
+    inode: int
+    head: str           # hash of the first line: a rewritten file has a new one
+    offset: int
+    line: int
+    skip: int = 0
+    format: str | None = None
+    done: bool = False  # a rotated file imported to its end
+
+
+EVENT_COLUMNS = ("epoch", "time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id",
+                 "caller_name", "extension", "user_agent", "call_id", "outcome", "verdict", "rank", "reasons", "raw",
+                 "channel", "tags", "failure")
+_INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+
+
+class History:
+    """The single writer of the history database (the pipeline thread owns it)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.conn = connect(self.path)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    # -- positions ------------------------------------------------------------------------------------------
+    def positions(self) -> dict[str, Position]:
+        rows = self.conn.execute("SELECT path, device, inode, head, offset, line, skip, format, done FROM positions")
+        return {r[0]: Position(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows}
+
+    def forget_position(self, path: str) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM positions WHERE path = ?", (path,))
+
+    # -- the one transaction --------------------------------------------------------------------------------
+    def commit(self, events: Iterable[tuple[Event, float]], positions: Iterable[Position], now: float) -> list[int]:
+        """Store events (each with the epoch to file it under) and the positions that produced them, atomically.
+
+        Returns the new events' ids in order.
+        """
+        events = list(events)
+        rows = [_event_row(ev, epoch) for ev, epoch in events]
+        counts: dict[tuple[int, int, str], int] = defaultdict(int)
+        days: dict[tuple[int, str], list] = {}
+        sources: dict[str, list] = {}
+        for (ev, epoch), row in zip(events, rows, strict=True):
+            verdict = row[14]
+            for res in RESOLUTIONS:
+                counts[(res, int(epoch // res) * res, verdict)] += 1
+            ip = ev.record.source_ip
+            if ip is None:
+                continue
+            rank = row[15]
+            src = sources.get(ip)
+            if src is None:
+                sources[ip] = [epoch, epoch, 1, int(rank > 0), rank, set(r.code for r in ev.reasons)]
+            else:
+                src[0] = min(src[0], epoch)
+                src[1] = max(src[1], epoch)
+                src[2] += 1
+                src[3] += rank > 0
+                src[4] = max(src[4], rank)
+                src[5].update(r.code for r in ev.reasons)
+            if rank > 0:
+                key = (int(epoch // DAY) * DAY, ip)
+                d = days.get(key)
+                if d is None:
+                    d = days[key] = [0, 0, 0.0, 0, 0, 0]
+                d[0] += 1
+                d[1] = max(d[1], rank)
+                d[2] = max(d[2], epoch)
+                d[3 + ("ghost", "attack", "suspicious").index(verdict)] += 1
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids: list[int] = []
+                if rows:
+                    first = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]) + 1
+                    conn.executemany(_INSERT_EVENT, rows)
+                    ids = list(range(first, first + len(rows)))
+                conn.executemany(
+                    "INSERT INTO counts (res, bucket, verdict, n) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (res, bucket, verdict) DO UPDATE SET n = n + excluded.n",
+                    [(res, bucket, verdict, n) for (res, bucket, verdict), n in counts.items()])
+                conn.executemany(
+                    "INSERT INTO source_days (day, ip, n, rank, last, ghost, attack, suspicious) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, ip) DO UPDATE SET n = n + excluded.n, "
+                    "rank = MAX(rank, excluded.rank), last = MAX(last, excluded.last), "
+                    "ghost = ghost + excluded.ghost, attack = attack + excluded.attack, "
+                    "suspicious = suspicious + excluded.suspicious",
+                    [(day, ip, *vals) for (day, ip), vals in days.items()])
+                for ip, (first_seen, last_seen, n, flagged, rank, codes) in sources.items():
+                    old = conn.execute("SELECT reasons FROM sources WHERE ip = ?", (ip,)).fetchone()
+                    if old and old[0]:
+                        codes |= set(old[0].split(","))
+                    conn.execute(
+                        "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons) VALUES (?,?,?,?,?,?,?) "
+                        "ON CONFLICT (ip) DO UPDATE SET first = MIN(first, excluded.first), "
+                        "last = MAX(last, excluded.last), events = events + excluded.events, "
+                        "flagged = flagged + excluded.flagged, rank = MAX(rank, excluded.rank), "
+                        "reasons = excluded.reasons",
+                        (ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000]))
+                conn.executemany(
+                    "INSERT OR REPLACE INTO positions (path, device, inode, head, offset, line, skip, format, done, "
+                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(p.path, p.device, p.inode, p.head, p.offset, p.line, p.skip, p.format, int(p.done), now)
+                     for p in positions])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return ids
+
+    # -- maintenance ----------------------------------------------------------------------------------------
+    def prune(self, before: float) -> int:
+        """Delete events (and their aggregates) older than `before`; returns how many events went."""
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = conn.execute("DELETE FROM events WHERE epoch < ?", (before,)).rowcount
+                conn.execute("DELETE FROM counts WHERE bucket + res <= ?", (before,))
+                conn.execute("DELETE FROM source_days WHERE day + ? <= ?", (DAY, before))
+                conn.execute("DELETE FROM sources WHERE last < ?", (before,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return n
+
+    def latest_epoch(self) -> float | None:
+        return self.conn.execute("SELECT MAX(epoch) FROM events").fetchone()[0]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- what correlation needs after a restart -------------------------------------------------------------
+    def replay_records(self, since_all: float, since_failures: float) -> Iterator[Record]:
+        """Records to feed the correlator on start: everything after `since_all` and failures after
+        `since_failures`, oldest first, so verdicts do not change because the app restarted."""
+        query = ("SELECT epoch, kind, source_ip, extension, channel, tags, file, line, format FROM events "
+                 "WHERE (failure = 1 AND epoch >= ? AND epoch < ?) OR epoch >= ? ORDER BY epoch, id")
+        for epoch, kind, ip, ext, channel, tags, file, line, fmt in self.conn.execute(
+                query, (since_failures, since_all, since_all)):
+            yield Record(None, file, line, fmt, Kind(kind), source_ip=ip, extension=ext, channel=channel,
+                         epoch=epoch, tags=tuple(t for t in tags.split(",") if t))
+
+
+def _event_row(ev: Event, epoch: float) -> tuple:
+    r = ev.record
+    verdict: Verdict = ev.verdict
+    failure = int(bool(FAILURE_TAGS.intersection(r.tags)))
+    return (epoch, r.time, r.file, r.line, r.format, str(r.kind), r.source_ip, r.source_port, r.caller_id,
+            r.caller_name, r.extension, r.user_agent, r.call_id, None if r.outcome is None else str(r.outcome),
+            str(verdict), verdict.rank, json.dumps([x.to_json() for x in ev.reasons]), "\n".join(r.raw),
+            r.channel, ",".join(r.tags), failure)
+
+

@@ -1,0 +1,53 @@
+"""`ghostwatch watch` as users run it: JSON Lines that follow the contract, readable lines, clean stop."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+
+from .harness import lines, probe_line
+from .proc import watch
+
+
+def test_watch_json_lines_follow_the_contract(tmp_path, schema):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    f = logs / "messages"
+    f.write_bytes(lines(1, 3))  # already there: not reported ("from now on")
+    w = watch([str(logs), "--json", "--data-dir", str(tmp_path / "data"), "--region", "US"])
+    try:
+        w.expect(w.stderr, "Watching 1 log file (inotify)")
+        hostile = probe_line(7, caller='<img src=x>\u202e"\x1b[31m').replace(b"(callid: c7)", b"(callid: \x00x)")
+        with open(f, "ab") as fh:
+            fh.write(lines(3, 5) + hostile)
+        got = [json.loads(w.expect(w.stdout, '"extension"')) for _ in range(3)]
+    finally:
+        assert w.terminate() == 0
+    validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/event"})
+    for event in got:
+        validator.validate(event)
+    assert [e["extension"] for e in got[:2]] == ["3", "4"]
+    assert [e["line"] for e in got] == [3, 4, 5]
+    assert all(e["source_ip"] == "203.0.113.20" and e["verdict"] == "suspicious" for e in got)
+
+
+def test_watch_readable_output_and_from_start(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "messages").write_bytes(lines(1, 8))
+    w = watch([str(logs), "--from-start", "--data-dir", str(tmp_path / "data")])
+    try:
+        first = w.expect(w.stdout, "SUSPICIOUS")
+        seventh = w.expect(w.stdout, "to 7 ")
+    finally:
+        assert w.terminate() == 0
+    assert "probe to 1 [203.0.113.20:5060]" in first
+    assert "ATTACK" in seventh and "Extension hunting" in seventh
+
+
+def test_watch_rejects_bad_options_with_one_line(tmp_path):
+    w = watch([str(tmp_path), "--region", "XX", "--data-dir", str(tmp_path / "d")])
+    rc = w.wait()
+    err = list(w.stderr.queue)
+    assert rc == 2 and len(err) == 1 and "--region" in err[0]
