@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--polling", action="store_true",
                    help="poll for changes instead of file-change notifications (for network shares)")
     w.add_argument("--data-dir", metavar="DIR", help="keep the history here instead of the usual data directory")
+    w.add_argument("--once", action="store_true",
+                   help="store what the files hold now and exit instead of following (with --from-start: import)")
     w.add_argument("--retention-days", type=int, default=400, metavar="N",
                    help="forget events older than N days at start (default 400; 0 keeps everything)")
     _detection_options(w)
@@ -183,6 +185,10 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         monitor.start()
+        if args.once:
+            while not monitor.settle(timeout=5) and monitor.failed is None:
+                pass
+            done.set()
         while not done.wait(0.5):
             if monitor.failed is not None:
                 break

@@ -18,7 +18,6 @@ from ghostwatch.demo.write import write_logs
 
 from ..conftest import SCHEMA_COPY, SHARED
 
-
 # root reads every file: without these two capabilities it meets file permissions like any user
 NO_DAC = ("setpriv", "--bounding-set=-dac_override,-dac_read_search")
 

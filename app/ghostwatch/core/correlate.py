@@ -92,19 +92,21 @@ class Correlator:
                                                      f"logins from this address, faster than one every "
                                                      f"{t.brute_force_leak_seconds:g} seconds."))
         if failed and rec.extension and rec.kind is not Kind.CALL:
-            st.accounts[rec.extension] = now
+            accounts = st.accounts
+            accounts.pop(rec.extension, None)  # re-insert: the dict stays ordered by when each was last tried
+            accounts[rec.extension] = now
             horizon = now - t.enumeration_window_seconds
-            if len(st.accounts) > t.enumeration_distinct:
-                for name in [n for n, seen in st.accounts.items() if seen < horizon]:
-                    del st.accounts[name]
-            if len(st.accounts) > t.enumeration_distinct:
-                reasons.append(Reason("enumeration", f"Extension hunting: {len(st.accounts)} different accounts tried "
+            while len(accounts) > t.enumeration_distinct:
+                oldest = next(iter(accounts))
+                if accounts[oldest] >= horizon:
+                    break
+                del accounts[oldest]
+            if len(accounts) > t.enumeration_distinct:
+                reasons.append(Reason("enumeration", f"Extension hunting: {len(accounts)} different accounts tried "
                                                      f"from this address within "
                                                      f"{t.enumeration_window_seconds:g} seconds."))
-                if len(st.accounts) > 4 * t.enumeration_distinct:  # keep memory bounded under a long scan
-                    oldest = sorted(st.accounts.items(), key=lambda kv: kv[1])[: len(st.accounts) // 2]
-                    for name, _ in oldest:
-                        del st.accounts[name]
+                while len(accounts) > 4 * t.enumeration_distinct:  # keep memory bounded under a long scan
+                    del accounts[next(iter(accounts))]
         if failed:
             st.failures.append(now)
             if len(st.failures) > 64:

@@ -30,6 +30,7 @@ def normal_ip(text: str | None) -> str | None:
     return str(addr) if addr is not None else None
 
 
+@lru_cache(maxsize=8192)  # a scan or a flood repeats the same few addresses
 def split_hostport(text: str, *, port_always: bool = False) -> tuple[str | None, int | None]:
     """Split `1.2.3.4:5060`, `[2001:db8::1]:5060`, `UDP:1.2.3.4:5060`, `2001:db8::1` into (ip, port).
 

@@ -1,18 +1,19 @@
-"""The monitor: watchdog marks paths dirty; one pipeline thread follows, parses, classifies and stores.
+"""The monitor: watchdog marks paths dirty; a pipeline thread follows, parses and classifies; one writer thread stores.
 
 ```
-observer thread            pipeline thread (the only writer)                        caller (CLI, GUI bridge)
-on_any_event: mark dirty -> wait ~80 ms to coalesce; read new complete lines;       on_batch(Batch)
-                            parse -> merge by time -> classify -> store events and  on_status(MonitorStatus)
-                            file positions in ONE transaction -> callbacks          on_progress(Progress)
+observer thread            pipeline thread                       writer thread         caller (CLI, GUI bridge)
+on_any_event: mark dirty -> wait ~80 ms to coalesce; read new  -> events + file       on_batch(Batch)
+                            complete lines; parse -> merge by     positions in ONE    on_status(MonitorStatus)
+                            time -> classify (bounded queue)      transaction         on_progress(Progress)
 ```
-Callbacks run on the pipeline thread and receive frozen data only.
+Callbacks run on the monitor's threads and receive frozen data only (`on_batch` after the commit).
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -134,6 +135,8 @@ class Monitor:
         self._paused = threading.Event()
         self._rescan = threading.Event()
         self._thread: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
+        self._commits: queue.Queue = queue.Queue(maxsize=4)
         self._held: dict[int, _Held] = {}
         self._last_key: dict[int, float] = {}
         self._status: MonitorStatus | None = None
@@ -155,6 +158,8 @@ class Monitor:
         self.follower = Follower(self.paths, self.signatures, self.history.positions(), self.import_history,
                                  self.clock, self._warn)
         self._start_observer()
+        self._writer = threading.Thread(target=self._write_loop, name="ghostwatch-writer", daemon=False)
+        self._writer.start()
         self._thread = threading.Thread(target=self._run, name="ghostwatch-pipeline", daemon=False)
         self._thread.start()
 
@@ -169,6 +174,10 @@ class Monitor:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        if self._writer is not None:
+            self._commits.put(None)
+            self._writer.join(timeout=30)
+            self._writer = None
         self._set_status("stopped")
 
     def pause(self) -> None:
@@ -289,6 +298,7 @@ class Monitor:
                 left = deadline - time.monotonic()
                 if not self._cycled.wait_for(lambda t=target: self.cycles >= t or self._thread is None, left):
                     return False
+        self._commits.join()  # and everything read so far is stored and reported
         return True
 
     def _process(self, chunks: list[Chunk]) -> bool:
@@ -339,6 +349,14 @@ class Monitor:
         heapq.heapify(heap)
         owners = self._owners()
         released: list[tuple[Record, float, int]] = []
+        if len(heap) == 1 and all(h.at_eof or h.items for h in self._held.values()):
+            # one file has news (the usual live case): its records are already in order
+            k = heap.pop()[1]
+            held = self._held[k]
+            take = min(len(held.items), MAX_EVENTS_PER_COMMIT)
+            released = [(rec, key, k) for key, rec in (held.items.popleft() for _ in range(take))]
+            held.released += take
+            touched[k] = owners[k]
         while heap and len(released) < MAX_EVENTS_PER_COMMIT:
             if any(not h.items and not h.at_eof for h in self._held.values()):
                 break
@@ -352,10 +370,12 @@ class Monitor:
                 heapq.heappush(heap, (held.items[0][0], k))
         now = now_epoch(self.clock)
         events: list[tuple[Event, float]] = []
+        seen, classify = self.classifier.deduper.seen, self.classifier.classify
         for rec, key, _k in released:
+            if seen(rec):
+                continue
             epoch = rec.epoch if rec.epoch is not None else (key if key != float("-inf") else now)
-            for ev in self.classifier.process([rec]):
-                events.append((ev, epoch))
+            events.append((classify(rec), epoch))
         positions: list[Position] = []
         for k, ff in touched.items():
             held = self._held.get(k)
@@ -375,18 +395,46 @@ class Monitor:
                 positions.append(ff.position())
         if not events and not positions:
             return False
-        ids = self.history.commit(events, positions, time.time())
+        self._enqueue(events, positions)
         for ff in touched.values():
             if ff.done:
                 self.follower.finished(ff)
                 self._held.pop(id(ff), None)
         self._events += len(events)
-        if events and self.on_batch is not None:
-            self.on_batch(Batch(tuple(e for e, _ in events), tuple(ids), tuple(p for _, p in events)))
         if self._progress_base is not None:
             self._report_progress(done=False)
         waiting_input = any(not h.at_eof for h in self._held.values())
         return waiting_input or any(h.items for h in self._held.values())
+
+    # -- the writer thread: SQLite works (without the GIL) while the next lines are parsed -------------------
+    def _enqueue(self, events: list[tuple[Event, float]], positions: list[Position]) -> None:
+        while True:  # a bounded queue: when the disk is slower than the log, parsing waits
+            if self.failed is not None:
+                raise RuntimeError("the history writer stopped") from self.failed
+            try:
+                self._commits.put((events, positions), timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._commits.get()
+            try:
+                if item is None:
+                    return
+                if self.failed is not None:
+                    continue  # after a failed commit nothing later may be stored, or lines would be skipped
+                events, positions = item
+                ids = self.history.commit(events, positions, time.time())
+                if events and self.on_batch is not None:
+                    self.on_batch(Batch(tuple(e for e, _ in events), tuple(ids), tuple(p for _, p in events)))
+            except BaseException as exc:  # noqa: BLE001 - disk full, database locked: say so, stop storing
+                self.failed = exc
+                log.exception("cannot store events")
+                self._set_status("failing", extra=Problem("", f"Cannot store events in the history: {exc}"))
+            finally:
+                self._commits.task_done()
 
     def _owners(self) -> dict[int, FollowedFile]:
         follower = self.follower

@@ -34,7 +34,7 @@ class Position:
 
 
 EVENT_COLUMNS = ("epoch", "time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id",
-                 "caller_name", "extension", "user_agent", "call_id", "outcome", "verdict", "rank", "reasons", "raw",
+                 "caller_name", "extension", "user_agent", "call_id", "outcome", "verdict", "rank", "reasons_id", "raw",
                  "channel", "tags", "failure")
 _INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
 
@@ -46,10 +46,25 @@ class History:
         self.path = Path(path)
         self.conn = connect(self.path)
         self._lock = threading.Lock()
+        self._reason_ids: dict[str, int] = {}
 
     def close(self) -> None:
         with self._lock:
             self.conn.close()
+
+    def _with_reason_set(self, row: tuple) -> tuple:
+        """Replace the reasons' JSON by the id of that set of reasons (a flood repeats a few sets millions of
+        times; storing each once keeps rows small). Runs inside the commit's transaction."""
+        text = row[16]
+        rid = self._reason_ids.get(text)
+        if rid is None:
+            found = self.conn.execute("SELECT id FROM reason_sets WHERE json = ?", (text,)).fetchone()
+            rid = found[0] if found else self.conn.execute("INSERT INTO reason_sets (json) VALUES (?)",
+                                                           (text,)).lastrowid
+            if len(self._reason_ids) > 20000:
+                self._reason_ids.clear()
+            self._reason_ids[text] = rid
+        return (*row[:16], rid, *row[17:])
 
     # -- positions ------------------------------------------------------------------------------------------
     def positions(self) -> dict[str, Position]:
@@ -81,7 +96,7 @@ class History:
             rank = row[15]
             src = sources.get(ip)
             if src is None:
-                sources[ip] = [epoch, epoch, 1, int(rank > 0), rank, set(r.code for r in ev.reasons)]
+                src = sources[ip] = [epoch, epoch, 1, int(rank > 0), rank, set(r.code for r in ev.reasons), 0, 0, 0]
             else:
                 src[0] = min(src[0], epoch)
                 src[1] = max(src[1], epoch)
@@ -89,6 +104,8 @@ class History:
                 src[3] += rank > 0
                 src[4] = max(src[4], rank)
                 src[5].update(r.code for r in ev.reasons)
+            if rank > 0:
+                src[5 + rank] += 1  # suspicious (1), attack (2), ghost (3) -> columns 6, 7, 8
             if rank > 0:
                 key = (int(epoch // DAY) * DAY, ip)
                 d = days.get(key)
@@ -105,6 +122,7 @@ class History:
                 ids: list[int] = []
                 if rows:
                     first = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]) + 1
+                    rows = [self._with_reason_set(row) for row in rows]
                     conn.executemany(_INSERT_EVENT, rows)
                     ids = list(range(first, first + len(rows)))
                 conn.executemany(
@@ -118,17 +136,19 @@ class History:
                     "ghost = ghost + excluded.ghost, attack = attack + excluded.attack, "
                     "suspicious = suspicious + excluded.suspicious",
                     [(day, ip, *vals) for (day, ip), vals in days.items()])
-                for ip, (first_seen, last_seen, n, flagged, rank, codes) in sources.items():
+                for ip, (first_seen, last_seen, n, flagged, rank, codes, sus, att, gho) in sources.items():
                     old = conn.execute("SELECT reasons FROM sources WHERE ip = ?", (ip,)).fetchone()
                     if old and old[0]:
                         codes |= set(old[0].split(","))
                     conn.execute(
-                        "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons) VALUES (?,?,?,?,?,?,?) "
+                        "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons, ghost, attack, "
+                        "suspicious) VALUES (?,?,?,?,?,?,?,?,?,?) "
                         "ON CONFLICT (ip) DO UPDATE SET first = MIN(first, excluded.first), "
                         "last = MAX(last, excluded.last), events = events + excluded.events, "
                         "flagged = flagged + excluded.flagged, rank = MAX(rank, excluded.rank), "
-                        "reasons = excluded.reasons",
-                        (ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000]))
+                        "reasons = excluded.reasons, ghost = ghost + excluded.ghost, "
+                        "attack = attack + excluded.attack, suspicious = suspicious + excluded.suspicious",
+                        (ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000], gho, att, sus))
                 conn.executemany(
                     "INSERT OR REPLACE INTO positions (path, device, inode, head, offset, line, skip, format, done, "
                     "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -137,6 +157,7 @@ class History:
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
+                self._reason_ids.clear()  # ids handed out inside the rolled-back transaction are gone
                 raise
         return ids
 
@@ -180,13 +201,27 @@ class History:
                          epoch=epoch, tags=tuple(t for t in tags.split(",") if t))
 
 
+_JSON_CACHE: dict[tuple, str] = {}
+
+
+def _reasons_json(reasons: tuple) -> str:
+    """JSON of a reasons tuple; a flood repeats the same few tuples, so they are encoded once."""
+    text = _JSON_CACHE.get(reasons)
+    if text is None:
+        text = json.dumps([x.to_json() for x in reasons])
+        if len(_JSON_CACHE) > 4096:
+            _JSON_CACHE.clear()
+        _JSON_CACHE[reasons] = text
+    return text
+
+
 def _event_row(ev: Event, epoch: float) -> tuple:
     r = ev.record
     verdict: Verdict = ev.verdict
     failure = int(bool(FAILURE_TAGS.intersection(r.tags)))
     return (epoch, r.time, r.file, r.line, r.format, str(r.kind), r.source_ip, r.source_port, r.caller_id,
             r.caller_name, r.extension, r.user_agent, r.call_id, None if r.outcome is None else str(r.outcome),
-            str(verdict), verdict.rank, json.dumps([x.to_json() for x in ev.reasons]), "\n".join(r.raw),
+            str(verdict), verdict.rank, _reasons_json(ev.reasons), "\n".join(r.raw),
             r.channel, ",".join(r.tags), failure)
 
 

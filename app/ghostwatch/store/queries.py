@@ -13,8 +13,9 @@ from .history import DAY
 from .schema import connect
 
 VERDICTS = ("ghost", "attack", "suspicious", "normal")
-_COLUMNS = ("id, epoch, time, file, line, format, kind, source_ip, source_port, caller_id, caller_name, extension, "
-            "user_agent, call_id, outcome, verdict, reasons")
+_COLUMNS = ("events.id, epoch, time, file, line, format, kind, source_ip, source_port, caller_id, caller_name, "
+            "extension, user_agent, call_id, outcome, verdict, reason_sets.json")
+_FROM = "events {hint} JOIN reason_sets ON reason_sets.id = events.reasons_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,16 +153,16 @@ class HistoryReader:
             where.append("epoch < ?")
             args.append(flt.end)
         if before is not None:
-            where.append("(epoch < ? OR (epoch = ? AND id < ?))")
+            where.append("(epoch < ? OR (epoch = ? AND events.id < ?))")
             args.extend((before[0], before[0], before[1]))
         if flt.text:
             like = "%" + flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in
                                            ("source_ip", "caller_id", "caller_name", "extension", "user_agent",
-                                            "reasons")) + ")")
+                                            "reason_sets.json")) + ")")
             args.extend([like] * 6)
-        sql = (f"SELECT {_COLUMNS} FROM events INDEXED BY {index} "
-               + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY epoch DESC, id DESC LIMIT ?")
+        sql = (f"SELECT {_COLUMNS} FROM {_FROM.format(hint=f'INDEXED BY {index}')} "
+               + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY epoch DESC, events.id DESC LIMIT ?")
         args.append(limit)
         try:
             rows = self.conn.execute(sql, args).fetchall()
@@ -170,13 +171,20 @@ class HistoryReader:
         return [_stored(row) for row in rows]
 
     def event(self, event_id: int) -> StoredEvent | None:
-        row = self.conn.execute(f"SELECT {_COLUMNS}, raw FROM events WHERE id = ?", (event_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {_COLUMNS}, raw FROM {_FROM.format(hint='')} WHERE events.id = ?",
+                                (event_id,)).fetchone()
         if row is None:
             return None
         return _stored(row[:-1], tuple(row[-1].split("\n")) if row[-1] else ())
 
     def top_sources(self, start: float, end: float, limit: int = 10) -> list[SourceRow]:
-        """The addresses with the most flagged events in [start, end) (whole days)."""
+        """The addresses with the most flagged events in [start, end) (whole days), worst verdict first."""
+        span = self.span()
+        if span is not None and start <= span[0] and end > span[1]:  # all of history: the all-time aggregate
+            rows = self.conn.execute(
+                "SELECT ip, flagged, ghost, attack, suspicious, rank, last FROM sources WHERE flagged > 0 "
+                "ORDER BY rank DESC, flagged DESC LIMIT ?", (limit,))
+            return [SourceRow(ip, n, g, a, s, _BY_RANK[rank], last) for ip, n, g, a, s, rank, last in rows]
         rows = self.conn.execute(
             "SELECT ip, SUM(n), SUM(ghost), SUM(attack), SUM(suspicious), MAX(rank), MAX(last) FROM source_days "
             "WHERE day >= ? AND day < ? GROUP BY ip ORDER BY MAX(rank) DESC, SUM(n) DESC LIMIT ?",

@@ -30,12 +30,13 @@ MIGRATIONS: tuple[str, ...] = (
         outcome     TEXT,
         verdict     TEXT    NOT NULL,
         rank        INTEGER NOT NULL,
-        reasons     TEXT    NOT NULL,           -- JSON list of {code, text}
+        reasons_id  INTEGER NOT NULL REFERENCES reason_sets(id),  -- the event's reasons (a shared set)
         raw         TEXT    NOT NULL,           -- evidence lines joined by newlines
         channel     TEXT,
         tags        TEXT    NOT NULL DEFAULT '',
         failure     INTEGER NOT NULL DEFAULT 0  -- a failed login/probe: correlation is rebuilt from these
     );
+    CREATE TABLE reason_sets (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);  -- JSON list of {code, text}
     CREATE INDEX events_time ON events(epoch);
     CREATE INDEX events_verdict_time ON events(verdict, epoch);
     CREATE INDEX events_flagged_time ON events(epoch) WHERE rank > 0;
@@ -58,8 +59,10 @@ MIGRATIONS: tuple[str, ...] = (
     -- per-source aggregate over all time
     CREATE TABLE sources (
         ip TEXT PRIMARY KEY, first REAL NOT NULL, last REAL NOT NULL, events INTEGER NOT NULL,
-        flagged INTEGER NOT NULL, rank INTEGER NOT NULL, reasons TEXT NOT NULL DEFAULT ''
+        flagged INTEGER NOT NULL, rank INTEGER NOT NULL, reasons TEXT NOT NULL DEFAULT '',
+        ghost INTEGER NOT NULL DEFAULT 0, attack INTEGER NOT NULL DEFAULT 0, suspicious INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
+    CREATE INDEX sources_worst ON sources(rank, flagged) WHERE flagged > 0;
 
     -- where each followed file was left: committed in the same transaction as the events its bytes produced
     CREATE TABLE positions (
@@ -91,7 +94,7 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across app crashes, fast commits
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA cache_size = -32000")
+    conn.execute("PRAGMA cache_size = -8000")  # 8 MB: memory stays flat however long the app runs
     if not readonly:
         migrate(conn, path)
     return conn

@@ -83,6 +83,8 @@ class AsteriskParser(Parser):
         self._trace_callids: OrderedDict[str, None] = OrderedDict()
         self._last_stamp: str | None = None
         self._last_time: tuple[str | None, float | None] = (None, None)
+        self._minute_key: str | None = None
+        self._minute_base: tuple[str | None, float | None] = (None, None)
 
     @classmethod
     def sniff(cls, lines: list[str], name: str) -> int:
@@ -116,9 +118,22 @@ class AsteriskParser(Parser):
         if m:
             stamp = m.group(1)
             if stamp != self._last_stamp:  # a busy log writes many lines per second
-                self._last_stamp, self._last_time = stamp, parse_time(stamp, self.clock)
+                self._last_stamp, self._last_time = stamp, self._minute_time(stamp)
             return self._last_time
         return parse_time(text, self.clock)
+
+    def _minute_time(self, stamp: str) -> tuple[str | None, float | None]:
+        """parse_time with the minute cached: lines of one minute differ only in their last two digits."""
+        if len(stamp) > 3 and stamp[-3] == ":" and stamp[-2:].isdigit():
+            key = stamp[:-3]
+            if key != self._minute_key:
+                self._minute_key = key
+                self._minute_base = parse_time(key + ":00", self.clock)
+            iso, epoch = self._minute_base
+            if iso is not None and epoch is not None:
+                return iso[:-2] + stamp[-2:], epoch + int(stamp[-2:])
+            return iso, epoch
+        return parse_time(stamp, self.clock)
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
         if 'SecurityEvent="' in text:
