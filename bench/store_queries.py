@@ -10,8 +10,8 @@ runs 5 times on a fresh read-only connection; the table shows the median and the
 from __future__ import annotations
 
 import argparse
-import statistics
 import sqlite3
+import statistics
 import sys
 import time
 from pathlib import Path

@@ -34,6 +34,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ghostwatch", description="Spot ghost calls and SIP attacks in your PBX's logs.")
     p.add_argument("--version", action="version", version=f"GhostWatch {__version__}")
+    _gui_options(p)
+    p.add_argument("--logs", action="append", default=[], metavar="DIR",
+                   help="watch this log folder for this session (instead of the configured ones)")
+    p.add_argument("--minimized", action="store_true", help="start in the tray (used by start at login)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     s = sub.add_parser("scan", help="read log files or directories once and report what they show")
@@ -57,7 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--retention-days", type=int, default=400, metavar="N",
                    help="forget events older than N days at start (default 400; 0 keeps everything)")
     _detection_options(w)
+
+    d = sub.add_parser("demo", help="the desktop app on a demo office whose logs are written live")
+    _gui_options(d)
+    d.add_argument("--night-seconds", type=float, default=90.0, metavar="S",
+                   help="how long the night of attacks takes to play (default 90)")
     return p
+
+
+def _gui_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR", help="keep settings and history here instead of the usual places")
+    p.add_argument("--screenshot", metavar="PNG", help="save a picture of the main window when exiting")
+    p.add_argument("--exit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
 
 
 def _detection_options(p: argparse.ArgumentParser) -> None:
@@ -224,8 +239,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return cmd_scan(args, out)
         if args.command == "watch":
             return cmd_watch(args, out)
-        if args.command is None:
-            return gui_main()
+        if args.command in (None, "demo"):
+            return cmd_gui(args)
         raise UsageError(f"ghostwatch: unknown command {args.command}")
     except UsageError as exc:
         print(display_text(exc), file=sys.stderr)
@@ -236,7 +251,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_OK
 
 
+def cmd_gui(args: argparse.Namespace) -> int:
+    """The desktop app (`ghostwatch`, `ghostwatch demo`)."""
+    import os
+
+    if args.exit_after is not None and args.exit_after <= 0:
+        raise UsageError("ghostwatch: --exit-after: give a positive number of seconds")
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if sys.platform.startswith("linux") and not platform and not (os.environ.get("DISPLAY")
+                                                                  or os.environ.get("WAYLAND_DISPLAY")):
+        raise UsageError("ghostwatch: no display found. Start GhostWatch from your desktop session, or use "
+                         "`ghostwatch scan PATH` / `ghostwatch watch PATH` in a terminal.")
+    try:
+        from .ui.app import LaunchOptions, run_gui
+    except ImportError as exc:
+        raise UsageError(f"ghostwatch: the desktop app cannot start: {exc}") from exc
+    demo = args.command == "demo"
+    opts = LaunchOptions(data_dir=args.data_dir, demo=demo, logs=tuple(getattr(args, "logs", ()) or ()),
+                         screenshot=args.screenshot, exit_after=args.exit_after,
+                         minimized=getattr(args, "minimized", False),
+                         demo_seconds=getattr(args, "night_seconds", 90.0),
+                         interactive=args.screenshot is None and args.exit_after is None)
+    return run_gui(opts)
+
+
 def gui_main() -> int:
-    print("ghostwatch: the desktop window is not part of this build yet; use `ghostwatch scan PATH`.",
-          file=sys.stderr)
-    return EXIT_USAGE
+    """Entry point of the `ghostwatch-gui` launcher (no console on Windows)."""
+    return main([*sys.argv[1:]])

@@ -201,3 +201,30 @@ _BY_RANK = {v.rank: v for v in Verdict}
 def _stored(row: tuple, raw: tuple[str, ...] = ()) -> StoredEvent:
     reasons = tuple(Reason(r["code"], r["text"]) for r in json.loads(row[16]))
     return StoredEvent(*row[:15], Verdict(row[15]), reasons, raw)
+
+
+def stored_from(event, event_id: int, epoch: float) -> StoredEvent:
+    """The stored form of an event that just arrived in a batch (no round trip to the database)."""
+    r = event.record
+    return StoredEvent(event_id, epoch, r.time, r.file, r.line, r.format, str(r.kind), r.source_ip, r.source_port,
+                       r.caller_id, r.caller_name, r.extension, r.user_agent, r.call_id,
+                       None if r.outcome is None else str(r.outcome), event.verdict, tuple(event.reasons), r.raw)
+
+
+def matches(flt: EventFilter, ev: StoredEvent) -> bool:
+    """Whether an event belongs in a table showing `flt` (the same test `page` makes in SQL)."""
+    if flt.verdicts and str(ev.verdict) not in flt.verdicts:
+        return False
+    if flt.source_ip and ev.source_ip != flt.source_ip:
+        return False
+    if flt.start is not None and ev.epoch < flt.start:
+        return False
+    if flt.end is not None and ev.epoch >= flt.end:
+        return False
+    if flt.text:
+        needle = flt.text.lower()
+        hay = (ev.source_ip, ev.caller_id, ev.caller_name, ev.extension, ev.user_agent,
+               *(r.text for r in ev.reasons), *(r.code for r in ev.reasons))
+        if not any(needle in v.lower() for v in hay if v):
+            return False
+    return True

@@ -1,0 +1,371 @@
+"""The desktop app's composition root: settings, history, monitor, window, tray and notifications wired once."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..core.app_settings import AppSettings, SettingsStore
+from ..core.autostart import set_autostart
+from ..core.events import Verdict
+from ..core.notify_policy import Notice, Notification, NotifyPolicy
+from ..core.signatures import Signatures
+from ..demo.replay import Replayer
+from ..ingest.pipeline import Batch, Monitor, MonitorStatus
+from ..paths import AppPaths, resources_dir
+from ..store.history import History
+from ..store.queries import HistoryReader
+from .bridge import MonitorBridge
+from .main_window import MainWindow
+from .settings_dialog import SettingsDialog
+from .tray import Tray
+
+log = logging.getLogger(__name__)
+FLUSH_MS = 5000
+
+
+@dataclass
+class LaunchOptions:
+    data_dir: str | None = None
+    demo: bool = False
+    logs: tuple[str, ...] = ()
+    screenshot: str | None = None
+    exit_after: float | None = None
+    minimized: bool = False
+    demo_seconds: float = 90.0
+    interactive: bool = True  # may ask questions (first run); off for screenshots and tests
+
+
+class Controller(QObject):
+    def __init__(self, app: QApplication, opts: LaunchOptions) -> None:
+        super().__init__()
+        self.app = app
+        self.opts = opts
+        self.paths = AppPaths.default(opts.data_dir)
+        self.settings_store = SettingsStore(self.paths.config_dir / "settings.json")
+        self.settings = self.settings_store.load()
+        self.signatures = Signatures.load(resources_dir() / "signatures.toml")
+        self.bridge = MonitorBridge()
+        self.monitor: Monitor | None = None
+        self.replayer: Replayer | None = None
+        self.demo_dir: Path | None = None
+        self.history: History | None = None
+        self.reader: HistoryReader | None = None
+        self.window: MainWindow | None = None
+        self.tray: Tray | None = None
+        self.policy = NotifyPolicy(self.settings.notify_level, self.settings.quiet_hours)
+        self.notifications: list[Notification] = []
+        self.mode = "watch"
+        self._starter: threading.Thread | None = None
+        self._closing = False
+
+    # -- start ----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        folders, import_history = self._choose_sources()
+        if self.mode == "demo":
+            self.demo_dir = Path(tempfile.mkdtemp(prefix="ghostwatch-demo-"))
+            db = self.demo_dir / "history.sqlite3"
+            folders = [str(self.demo_dir / "logs")]
+            (self.demo_dir / "logs").mkdir()
+        else:
+            db = self.paths.database
+        self.history = History(db)
+        self.reader = HistoryReader(db)
+        self.window = MainWindow(self.reader)
+        self.tray = Tray(self)
+        self.window.keep_in_tray = self.tray.available
+        if self.mode == "demo":
+            self.window.setWindowTitle("GhostWatch — demo office (no real PBX yet: File → Settings to add yours)")
+        self._wire()
+        self._start_monitor(folders, import_history)
+        self.flush_timer = QTimer(self)
+        self.flush_timer.setInterval(FLUSH_MS)
+        self.flush_timer.timeout.connect(self._flush)
+        self.flush_timer.start()
+        if not (self.opts.minimized and self.tray.available):
+            self.window.show()
+        if self.opts.exit_after is not None:
+            QTimer.singleShot(int(self.opts.exit_after * 1000), self._screenshot_and_quit)
+
+    def _choose_sources(self) -> tuple[list[str], bool]:
+        opts = self.opts
+        if opts.demo:
+            self.mode = "demo"
+            return [], False
+        if opts.logs:
+            return list(opts.logs), False
+        if self.settings.log_dirs:
+            return list(self.settings.log_dirs), False
+        if opts.interactive and not self.settings.first_run_done:
+            from .first_run import FirstRunDialog
+
+            dialog = FirstRunDialog()
+            dialog.exec()
+            kind, folders, import_history = dialog.choice
+            self.settings = replace(self.settings, first_run_done=True,
+                                    log_dirs=tuple(folders) if kind == "watch" else ())
+            self.settings_store.save(self.settings)
+            if kind == "watch":
+                return folders, import_history
+        self.mode = "demo"  # nothing configured: show the demo office rather than an empty window
+        return [], False
+
+    def _wire(self) -> None:
+        w, t, b = self.window, self.tray, self.bridge
+        assert w is not None and t is not None
+        b.batch.connect(w.on_batch)
+        b.batch.connect(self.on_batch)
+        b.status.connect(w.on_status)
+        b.status.connect(self.on_status)
+        b.warning.connect(self.on_warning)
+        b.started.connect(self.on_started)
+        b.failed.connect(self.on_failed)
+        w.pauseToggled.connect(self.toggle_pause)
+        w.settingsRequested.connect(self.open_settings)
+        w.quitRequested.connect(self.quit)
+        t.openRequested.connect(self.show_window)
+        t.pauseToggled.connect(self.toggle_pause)
+        t.settingsRequested.connect(self.open_settings)
+        t.quitRequested.connect(self.quit)
+        t.eventRequested.connect(w.open_event)
+        t.notified.connect(self.on_notified)
+        w.installEventFilter(self)
+
+    def _start_monitor(self, folders: list[str], import_history: bool) -> None:
+        assert self.history is not None
+        s = self.settings
+        self.monitor = Monitor(folders, s.detection(), self.signatures, self.history, self.bridge.on_batch,
+                               polling=s.polling, import_history=import_history,
+                               retention_days=0 if self.mode == "demo" else s.retention_days,
+                               on_status=self.bridge.on_status, on_progress=self.bridge.on_progress,
+                               on_warning=self.bridge.on_warning)
+        monitor = self.monitor
+
+        def start() -> None:  # pruning and rebuilding correlation state read the disk: not on the GUI thread
+            try:
+                monitor.start()
+            except Exception as exc:  # noqa: BLE001 - shown to the user
+                log.exception("cannot start monitoring")
+                self.bridge.failed.emit(str(exc))
+                return
+            self.bridge.started.emit()
+
+        self._starter = threading.Thread(target=start, name="ghostwatch-start")
+        self._starter.start()
+
+    # -- events ---------------------------------------------------------------------------------------------
+    @Slot()
+    def on_started(self) -> None:
+        if self.mode == "demo" and self.replayer is None and self.demo_dir is not None and not self._closing:
+            self.replayer = Replayer(self.demo_dir / "logs", night_seconds=self.opts.demo_seconds)
+            self.replayer.start()
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        if self.window is not None:
+            self.window.strip.show_alert(f"Monitoring could not start: {message}")
+
+    @Slot(object)
+    def on_batch(self, batch: Batch) -> None:
+        now = time.monotonic()
+        for ev, event_id, epoch in zip(batch.events, batch.ids, batch.epochs, strict=True):
+            if ev.verdict is Verdict.NORMAL:
+                continue
+            r = ev.record
+            notice = Notice(event_id, ev.verdict, str(r.kind), r.source_ip, r.caller_id, r.extension, ev.reasons,
+                            int(epoch % 86400 // 3600))
+            for n in self.policy.offer(notice, now):
+                self.tray.notify(n)
+
+    @Slot()
+    def _flush(self) -> None:
+        for n in self.policy.flush(time.monotonic()):
+            self.tray.notify(n)
+
+    @Slot(object)
+    def on_notified(self, n: Notification) -> None:
+        self.notifications.append(n)
+        if self.tray is not None and not self.tray.available and self.window is not None:
+            self.window.strip.show_alert(f"{n.title} — {n.body}")  # no tray: alerts show in the window
+
+    @Slot(object)
+    def on_status(self, status: MonitorStatus) -> None:
+        if self.tray is not None:
+            self.tray.set_paused(status.state == "paused")
+
+    @Slot(str)
+    def on_warning(self, message: str) -> None:
+        if self.window is not None:
+            self.window.statusBar().showMessage(message, 15000)
+
+    # -- user actions ---------------------------------------------------------------------------------------
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.monitor is None:
+            return
+        if self.monitor.status.state == "paused":
+            self.monitor.resume()
+        else:
+            self.monitor.pause()
+
+    @Slot()
+    def show_window(self) -> None:
+        if self.window is not None:
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+
+    @Slot()
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self.window)
+        if not dialog.exec():
+            return
+        old, new = self.settings, dialog.settings
+        self.settings = new
+        self.settings_store.save(new)
+        self.policy = NotifyPolicy(new.notify_level, new.quiet_hours)
+        if new.start_at_login != old.start_at_login:
+            try:
+                set_autostart(new.start_at_login)
+            except OSError as exc:
+                QMessageBox.warning(self.window, "GhostWatch", f"Could not change start at login: {exc}")
+        watched = (old.log_dirs, old.polling, old.trusted, old.home_region, old.office_hours)
+        if watched != (new.log_dirs, new.polling, new.trusted, new.home_region, new.office_hours):
+            self.restart_monitoring()
+
+    def restart_monitoring(self) -> None:
+        """Apply new sources or detection settings: real logs replace the demo when folders were added."""
+        self._stop_sources()
+        if self.mode == "demo" and self.settings.log_dirs:
+            self.mode = "watch"
+            assert self.history is not None and self.reader is not None and self.window is not None
+            self.history.close()
+            self.reader.close()
+            self.history = History(self.paths.database)
+            self.reader = HistoryReader(self.paths.database)
+            self.window.reader = self.reader
+            self.window.model.reader = self.reader
+            self.window.setWindowTitle("GhostWatch")
+            self.window.apply_filter()
+            self.window.refresh()
+            self._remove_demo()
+        folders = list(self.settings.log_dirs) if self.mode == "watch" else [str(self.demo_dir / "logs")]
+        self._start_monitor(folders, False)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        from PySide6.QtCore import QEvent
+
+        if obj is self.window and event.type() == QEvent.Type.Close and self.window.keep_in_tray \
+                and not self.settings.close_hint_shown and not self._closing:
+            self.tray.say_once("GhostWatch keeps watching", "It is still running in the tray and will tell you "
+                                                            "about ghost calls. Use Quit in its menu to stop it.")
+            self.settings = replace(self.settings, close_hint_shown=True)
+            self.settings_store.save(self.settings)
+        return False
+
+    # -- stop -----------------------------------------------------------------------------------------------
+    @Slot()
+    def _screenshot_and_quit(self) -> None:
+        if self.opts.screenshot and self.window is not None:
+            self.window.refresh()
+            self.window.select_worst()
+            QTimer.singleShot(400, self._grab_and_quit)  # let the layout settle around the new detail text
+        else:
+            self.quit()
+
+    @Slot()
+    def _grab_and_quit(self) -> None:
+        if self.window is not None and self.opts.screenshot:
+            if not self.window.grab().save(self.opts.screenshot):
+                log.error("could not save the screenshot to %s", self.opts.screenshot)
+        self.quit()
+
+    @Slot()
+    def quit(self) -> None:
+        self._closing = True
+        self.app.quit()
+
+    def _stop_sources(self) -> None:
+        if self.replayer is not None:
+            self.replayer.stop()
+            self.replayer = None
+        if self._starter is not None:
+            self._starter.join(timeout=30)
+            self._starter = None
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
+
+    def _remove_demo(self) -> None:
+        if self.demo_dir is not None:
+            shutil.rmtree(self.demo_dir, ignore_errors=True)
+            self.demo_dir = None
+
+    def shutdown(self) -> None:
+        """Observer and pipeline stop first, then the database closes, then the windows go."""
+        self._closing = True
+        self._stop_sources()
+        if self.history is not None:
+            self.history.close()
+        if self.reader is not None:
+            self.reader.close()
+        if self.tray is not None:
+            self.tray.hide()
+        if self.window is not None:
+            self.window.timer.stop()
+            self.window.hide()
+            self.window.deleteLater()
+        self._remove_demo()
+
+
+def _already_running(name: str) -> bool:
+    """Ask a running GhostWatch to show itself; True if one answered."""
+    sock = QLocalSocket()
+    sock.connectToServer(name)
+    if not sock.waitForConnected(300):
+        return False
+    sock.write(b"raise\n")
+    sock.waitForBytesWritten(300)
+    sock.disconnectFromServer()
+    return True
+
+
+def run_gui(opts: LaunchOptions) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("GhostWatch")
+    app.setDesktopFileName("ghostwatch")
+    app.setQuitOnLastWindowClosed(False)
+    server = None
+    single = not opts.demo and opts.screenshot is None and opts.exit_after is None
+    name = f"ghostwatch-{getpass.getuser()}"
+    if single:
+        if _already_running(name):
+            print("ghostwatch: already running; brought its window to the front", file=sys.stderr)
+            return 0
+        QLocalServer.removeServer(name)  # a stale socket left by a crash
+        server = QLocalServer()
+        server.listen(name)
+    controller = Controller(app, opts)
+    if server is not None:
+        server.newConnection.connect(lambda: (server.nextPendingConnection(), controller.show_window()))
+    try:
+        controller.start()
+        return app.exec()
+    finally:
+        controller.shutdown()
+        if server is not None:
+            server.close()
+
+
+__all__ = ["AppSettings", "Controller", "LaunchOptions", "run_gui"]

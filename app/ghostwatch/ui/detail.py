@@ -1,0 +1,134 @@
+"""The detail pane: every reason in words, the evidence lines, what to do, copy the address or a firewall rule."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.advice import advice_for
+from ..core.firewall import FIREWALLS, block_source
+from ..core.text import display_text
+from ..paths import resources_dir
+from ..store.queries import StoredEvent
+from .event_model import when
+from .theme import KIND_WORDS, VERDICT_COLOURS, WrapLabel, heading_font, plain_label, set_plain, verdict_word
+
+
+class DetailPane(QScrollArea):
+    stepRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(12, 8, 12, 8)
+        self.title = WrapLabel("Select an event to see why GhostWatch flagged it.")
+        self.title.setFont(heading_font(2))
+        self.subtitle = WrapLabel(selectable=True)
+        self.reasons_head = plain_label("Why")
+        self.reasons_head.setFont(heading_font(0))
+        self.reasons = WrapLabel(selectable=True)
+        self.todo_head = plain_label("What to do")
+        self.todo_head.setFont(heading_font(0))
+        self.todo = WrapLabel()
+        self.step_button = QPushButton("Open the matching hardening step")
+        self.step_button.clicked.connect(lambda: self.stepRequested.emit(self._step))
+        self.evidence_head = plain_label("Evidence (as the PBX wrote it)")
+        self.evidence_head.setFont(heading_font(0))
+        self.evidence = QPlainTextEdit()  # plain text only: a log line can never become markup
+        self.evidence.setReadOnly(True)
+        self.evidence.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.evidence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.evidence.setMaximumHeight(120)
+        self.where = WrapLabel(selectable=True)
+        self.copy_ip = QPushButton("Copy address")
+        self.copy_ip.clicked.connect(self._copy_ip)
+        self.firewall_kind = QComboBox()
+        for key, label in FIREWALLS.items():
+            self.firewall_kind.addItem(label, key)
+        self.firewall_kind.currentIndexChanged.connect(self._update_rule)
+        self.rule = QPlainTextEdit()
+        self.rule.setReadOnly(True)
+        self.rule.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.rule.setMaximumHeight(80)
+        self.copy_rule = QPushButton("Copy firewall rule")
+        self.copy_rule.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.rule.toPlainText()))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_ip)
+        buttons.addWidget(self.firewall_kind, 1)
+        buttons.addWidget(self.copy_rule)
+        for w in (self.title, self.subtitle, self.reasons_head, self.reasons, self.todo_head, self.todo,
+                  self.step_button, self.evidence_head, self.evidence, self.where):
+            lay.addWidget(w)
+        self.block_head = plain_label("Block this address")
+        self.block_head.setFont(heading_font(0))
+        lay.addWidget(self.block_head)
+        lay.addLayout(buttons)
+        lay.addWidget(self.rule)
+        lay.addStretch(1)
+        self.setWidget(body)
+        self.event: StoredEvent | None = None
+        self._step = "keep-watching"
+        self.show_event(None)
+
+    def show_event(self, ev: StoredEvent | None) -> None:
+        self.event = ev
+        parts = (self.subtitle, self.reasons_head, self.reasons, self.todo_head, self.todo, self.step_button,
+                 self.evidence_head, self.evidence, self.where, self.block_head, self.copy_ip, self.firewall_kind,
+                 self.copy_rule, self.rule)
+        for w in parts:
+            w.setVisible(ev is not None)
+        if ev is None:
+            self.title.setText("Select an event to see why GhostWatch flagged it.")
+            self.title.setStyleSheet("")
+            return
+        verdict = str(ev.verdict)
+        who = display_text(ev.caller_id or ev.caller_name, 40)
+        what = KIND_WORDS.get(ev.kind, "Event")
+        self.title.setText(f"{verdict_word(verdict)}: {what.lower()}" + (f" from {who}" if who else ""))
+        self.title.setStyleSheet(f"color: {VERDICT_COLOURS[verdict]};")
+        facts = [when(ev.epoch)]
+        if ev.source_ip:
+            facts.append(f"from {display_text(ev.source_ip)}" + (f" port {ev.source_port}" if ev.source_port else ""))
+        if ev.extension:
+            facts.append(f"to {display_text(ev.extension, 40)}")
+        if ev.user_agent:
+            facts.append(f"software “{display_text(ev.user_agent, 60)}”")
+        set_plain(self.subtitle, ", ".join(facts))
+        self.reasons.setText("\n".join(f"• {display_text(r.text)}" for r in ev.reasons) or
+                             "• Nothing unusual: this is ordinary traffic.")
+        advice = advice_for(ev.reasons, resources_dir())
+        self.todo.setText(advice.text)
+        self._step = advice.step
+        self.evidence.setPlainText("\n".join(display_text(line) for line in ev.raw) or "(no evidence stored)")
+        set_plain(self.where, f"{ev.file}, line {ev.line} ({ev.format})")
+        has_ip = bool(ev.source_ip)
+        for w in (self.block_head, self.copy_ip, self.firewall_kind, self.copy_rule, self.rule):
+            w.setVisible(has_ip)
+        self._update_rule()
+
+    def _update_rule(self) -> None:
+        ev = self.event
+        if ev is None or not ev.source_ip:
+            self.rule.setPlainText("")
+            return
+        try:
+            self.rule.setPlainText(block_source(ev.source_ip, self.firewall_kind.currentData()))
+        except ValueError:
+            self.rule.setPlainText("(not an IP address: nothing to block)")
+
+    def _copy_ip(self) -> None:
+        if self.event is not None and self.event.source_ip:
+            QGuiApplication.clipboard().setText(self.event.source_ip)

@@ -1,0 +1,177 @@
+"""The live events table: a model paged from the history, newest first, with new events inserted at the top."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from ..core.classify import headline
+from ..core.text import display_text
+from ..store.queries import EventFilter, HistoryReader, StoredEvent, matches
+from .theme import KIND_WORDS, OUTCOME_WORDS, VERDICT_COLOURS, VERDICT_TINTS, verdict_word
+
+COLUMNS = ("Time", "Verdict", "What", "Outcome", "Source", "Caller ID", "Extension", "User agent", "Why")
+PAGE = 200
+MAX_ROWS = 20000  # rows kept in memory; older ones are paged in again on scrolling
+ELIDE = 48
+
+
+def when(epoch: float) -> str:
+    """Log wall-clock time (epochs are the PBX's local time read as UTC)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %H:%M:%S")
+
+
+def cell_text(ev: StoredEvent, column: int) -> str:
+    if column == 0:
+        return short_when(ev.epoch)
+    if column == 1:
+        return verdict_word(ev.verdict)
+    if column == 2:
+        return KIND_WORDS.get(ev.kind, ev.kind)
+    if column == 3:
+        return OUTCOME_WORDS.get(ev.outcome, ev.outcome or "")
+    if column == 4:
+        return display_text(ev.source_ip) + (f":{ev.source_port}" if ev.source_port else "")
+    if column == 5:
+        return display_text(ev.caller_id or ev.caller_name)
+    if column == 6:
+        return display_text(ev.extension)
+    if column == 7:
+        return display_text(ev.user_agent)
+    top = headline(ev.reasons)
+    return display_text(top.text) if top else ""
+
+
+class EventTableModel(QAbstractTableModel):
+    def __init__(self, reader: HistoryReader, parent=None) -> None:
+        super().__init__(parent)
+        self.reader = reader
+        self.filter = EventFilter(verdicts=frozenset({"ghost", "attack", "suspicious"}))
+        self.rows: list[StoredEvent] = []
+        self._exhausted = False
+
+    # -- Qt model interface -----------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        ev = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            text = cell_text(ev, col)
+            return text if len(text) <= ELIDE or col == 8 else text[: ELIDE - 1] + "…"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return when(ev.epoch)
+            text = cell_text(ev, col)
+            return text if (len(text) > ELIDE or col == 8) else None
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return ev.epoch if col == 0 else ev.verdict.rank if col == 1 else cell_text(ev, col).lower()
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(QColor(VERDICT_TINTS[str(ev.verdict)]))
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            return QBrush(QColor(VERDICT_COLOURS[str(ev.verdict)]).darker(130))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{COLUMNS[col]}: {cell_text(ev, col)}"
+        return None
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted and len(self.rows) < MAX_ROWS
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid():
+            return
+        before = (self.rows[-1].epoch, self.rows[-1].id) if self.rows else None
+        page = self.reader.page(self.filter, before, PAGE)
+        if len(page) < PAGE:
+            self._exhausted = True
+        if page:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+
+    # -- ours -----------------------------------------------------------------------------------------------
+    def set_filter(self, flt: EventFilter) -> None:
+        self.beginResetModel()
+        self.filter = flt
+        self.rows = []
+        self._exhausted = False
+        self.endResetModel()
+        self.fetchMore()
+
+    def reload(self) -> None:
+        self.set_filter(self.filter)
+
+    def add_live(self, events: list[StoredEvent]) -> int:
+        """New events from the monitor: those the filter shows go on top (newest first). Returns how many."""
+        shown = [ev for ev in events if matches(self.filter, ev)]
+        if not shown:
+            return 0
+        shown.sort(key=lambda e: (e.epoch, e.id), reverse=True)
+        if self.rows and (shown[-1].epoch, shown[-1].id) < (self.rows[0].epoch, self.rows[0].id):
+            # older than what is on top (a history import): place by time, simplest by reloading the first page
+            self.reload()
+            return len(shown)
+        self.beginInsertRows(QModelIndex(), 0, len(shown) - 1)
+        self.rows[0:0] = shown
+        self.endInsertRows()
+        if len(self.rows) > MAX_ROWS:
+            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self.rows) - 1)
+            del self.rows[MAX_ROWS:]
+            self.endRemoveRows()
+            self._exhausted = False
+        return len(shown)
+
+    def event_at(self, row: int) -> StoredEvent | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def row_of(self, event_id: int) -> int:
+        for i, ev in enumerate(self.rows):
+            if ev.id == event_id:
+                return i
+        return -1
+
+    def export_csv(self, path: str, limit: int = 1_000_000) -> int:
+        """Every event of the current filter (not only the loaded rows), newest first. Returns the row count."""
+        n = 0
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(["time", "verdict", "kind", "outcome", "source_ip", "source_port", "caller_id",
+                          "caller_name", "extension", "user_agent", "call_id", "reasons", "file", "line"])
+            before = None
+            while n < limit:
+                page = self.reader.page(self.filter, before, 5000)
+                for ev in page:
+                    out.writerow([when(ev.epoch), str(ev.verdict), ev.kind, ev.outcome or "",
+                                  *(_csv_safe(v) for v in (ev.source_ip, ev.source_port, ev.caller_id,
+                                                           ev.caller_name, ev.extension, ev.user_agent, ev.call_id)),
+                                  _csv_safe("; ".join(r.text for r in ev.reasons)), ev.file, ev.line])
+                n += len(page)
+                if len(page) < 5000:
+                    break
+                before = (page[-1].epoch, page[-1].id)
+        return n
+
+
+def _csv_safe(value: object) -> str:
+    """Text for a spreadsheet: no control characters, and no formula (`=`, `+`, `-`, `@` first) from a log."""
+    text = display_text(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

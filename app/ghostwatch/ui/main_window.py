@@ -1,0 +1,332 @@
+"""The main window: status strip, frequency plot, live events table, detail pane, top sources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..ingest.pipeline import Batch, MonitorStatus, now_epoch
+from ..store.queries import EventFilter, HistoryReader, stored_from
+from .detail import DetailPane
+from .event_model import COLUMNS, EventTableModel, when
+from .plot import RANGES, FrequencyPlot
+from .sources_panel import SourcesPanel
+from .status_strip import StatusStrip
+from .theme import heading_font, icon, plain_label
+
+FLAGGED = frozenset({"ghost", "attack", "suspicious"})
+VERDICT_FILTERS = (("Needs attention", FLAGGED), ("Ghost calls", frozenset({"ghost"})),
+                   ("Attacks", frozenset({"attack"})), ("Suspicious", frozenset({"suspicious"})),
+                   ("Everything, including normal traffic", frozenset()))
+GHOST_CALL_TEXT = (
+    "A ghost call rings a phone and nobody is there. Almost always it is a SIP scanner on the internet "
+    "(SIPVicious “friendly-scanner” and its copies) trying your phone system for a way in: it calls with "
+    "made-up caller IDs like 100 or 1001, or straight to a phone's IP address. If it finds one, the next "
+    "step is expensive calls abroad that your office pays for (toll fraud).\n\n"
+    "GhostWatch reads your phone system's logs, marks every ghost call and attack with the reasons, and tells "
+    "you what to change so the phones stop ringing.")
+
+
+class MainWindow(QMainWindow):
+    pauseToggled = Signal()
+    settingsRequested = Signal()
+    quitRequested = Signal()
+    stepRequested = Signal(str)
+
+    def __init__(self, reader: HistoryReader, clock=datetime.now) -> None:
+        super().__init__()
+        self.reader = reader
+        self.clock = clock
+        self.keep_in_tray = False  # set by the app when a system tray exists
+        self.setWindowTitle("GhostWatch")
+        self.setWindowIcon(icon())
+        self.resize(1280, 820)
+        self.model = EventTableModel(reader, self)
+        self._dirty = True
+        self._build()
+        self._menus()
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.refresh_if_dirty)
+        self.timer.start()
+        self.model.fetchMore()
+        self.refresh()
+
+    # -- layout ---------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.strip = StatusStrip()
+        self.strip.pause.clicked.connect(self.pauseToggled)
+        for verdict, chip in self.strip.counts.items():
+            chip.clicked.connect(lambda _=False, v=verdict: self.show_today(v))
+        outer.addWidget(self.strip)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(10, 8, 6, 8)
+        head = QHBoxLayout()
+        title = plain_label("How often ghost calls and attacks come")
+        title.setFont(heading_font(1))
+        head.addWidget(title, 1)
+        self.range_group = QButtonGroup(self)
+        for name in RANGES:
+            b = QPushButton(name)
+            b.setCheckable(True)
+            b.setChecked(name == "24 hours")
+            self.range_group.addButton(b)
+            head.addWidget(b)
+        self.range_group.buttonClicked.connect(lambda _b: self.refresh())
+        lv.addLayout(head)
+        self.plot = FrequencyPlot()
+        self.plot.setMinimumHeight(200)
+        self.plot.bucketClicked.connect(self.show_bucket)
+        lv.addWidget(self.plot, 2)
+
+        filters = QHBoxLayout()
+        self.verdict_box = QComboBox()
+        for label, verdicts in VERDICT_FILTERS:
+            self.verdict_box.addItem(label, verdicts)
+        self.verdict_box.currentIndexChanged.connect(self.apply_filter)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search address, caller ID, extension, user agent, reason…")
+        self.search.setClearButtonEnabled(True)
+        self.search.returnPressed.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda t: self.apply_filter() if not t else None)
+        self.scope = QPushButton()
+        self.scope.setToolTip("Show all times and sources again")
+        self.scope.clicked.connect(self.clear_scope)
+        self.scope.hide()
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(self.export_csv)
+        filters.addWidget(self.verdict_box)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.scope)
+        filters.addWidget(export)
+        lv.addLayout(filters)
+
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table.setWordWrap(False)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        for col, width in enumerate((118, 82, 88, 70, 140, 80, 80, 110)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        lv.addWidget(self.table, 3)
+        split.addWidget(left)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        self.detail = DetailPane()
+        self.detail.stepRequested.connect(self.stepRequested)
+        right.addWidget(self.detail)
+        srcbox = QWidget()
+        sv = QVBoxLayout(srcbox)
+        sv.setContentsMargins(10, 6, 10, 10)
+        st = plain_label("Top sources in this range")
+        st.setFont(heading_font(1))
+        sv.addWidget(st)
+        self.sources = SourcesPanel()
+        self.sources.sourceChosen.connect(self.show_source)
+        sv.addWidget(self.sources)
+        right.addWidget(srcbox)
+        right.setSizes([600, 200])
+        split.addWidget(right)
+        split.setSizes([860, 420])
+        outer.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self._scope: dict = {}
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        a = QAction("Export events as CSV…", self)
+        a.triggered.connect(self.export_csv)
+        m.addAction(a)
+        a = QAction("Settings…", self)
+        a.setShortcut(QKeySequence.StandardKey.Preferences)
+        a.triggered.connect(self.settingsRequested)
+        m.addAction(a)
+        m.addSeparator()
+        a = QAction("Quit GhostWatch", self)
+        a.setShortcut(QKeySequence.StandardKey.Quit)
+        a.triggered.connect(self.quitRequested)
+        m.addAction(a)
+        m = bar.addMenu("&Monitoring")
+        self.pause_action = QAction("Pause monitoring", self)
+        self.pause_action.triggered.connect(self.pauseToggled)
+        m.addAction(self.pause_action)
+        m = bar.addMenu("&Help")
+        a = QAction("What is a ghost call?", self)
+        a.triggered.connect(self.explain)
+        m.addAction(a)
+        a = QAction("About GhostWatch", self)
+        a.triggered.connect(self.about)
+        m.addAction(a)
+
+    # -- live data ------------------------------------------------------------------------------------------
+    @Slot(object)
+    def on_batch(self, batch: Batch) -> None:
+        stored = [stored_from(ev, i, epoch) for ev, i, epoch in zip(batch.events, batch.ids, batch.epochs,
+                                                                    strict=True)]
+        self.model.add_live(stored)
+        self._dirty = True
+
+    @Slot(object)
+    def on_status(self, status: MonitorStatus) -> None:
+        self.strip.show_status(status)
+        self.pause_action.setText("Resume monitoring" if status.state == "paused" else "Pause monitoring")
+
+    @Slot()
+    def refresh_if_dirty(self) -> None:
+        if self._dirty:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Plot, today's counts and top sources from the store (on the timer, never per event)."""
+        self._dirty = False
+        now = now_epoch(self.clock)
+        name = self.range_group.checkedButton().text()
+        self.plot.refresh(self.reader, name, now)
+        day = now - now % 86400
+        totals = self.reader.totals(day, day + 86400)
+        worst = self.reader.top_sources(day, day + 86400, 1)
+        w = worst[0] if worst else None
+        self.strip.show_counts(totals, w.ip if w else None, str(w.verdict) if w else None, w.events if w else 0)
+        span = RANGES[name][0]
+        start = now - span if span else 0.0
+        self.sources.show_sources(self.reader.top_sources(start, now + 86400, 10))
+
+    # -- filters --------------------------------------------------------------------------------------------
+    def current_filter(self) -> EventFilter:
+        return EventFilter(verdicts=self.verdict_box.currentData(), text=self.search.text().strip(), **self._scope)
+
+    @Slot()
+    def apply_filter(self) -> None:
+        self.model.set_filter(self.current_filter())
+        self.detail.show_event(None)
+
+    @Slot(float, float)
+    def show_bucket(self, start: float, end: float) -> None:
+        self._scope = {"start": start, "end": end}
+        self.scope.setText(f"{when(start)[:16]} – {when(end)[11:16]}  ✕")
+        self.scope.show()
+        self.apply_filter()
+
+    @Slot(str)
+    def show_source(self, ip: str) -> None:
+        self._scope = {"source_ip": ip}
+        self.scope.setText(f"only {ip}  ✕")
+        self.scope.show()
+        self.apply_filter()
+
+    def show_today(self, verdict: str) -> None:
+        now = now_epoch(self.clock)
+        day = now - now % 86400
+        self._scope = {"start": day, "end": day + 86400}
+        self.scope.setText("today  ✕")
+        self.scope.show()
+        index = next(i for i, (_, v) in enumerate(VERDICT_FILTERS) if v == frozenset({verdict}))
+        self.verdict_box.setCurrentIndex(index)  # applies the filter
+
+    @Slot()
+    def clear_scope(self) -> None:
+        self._scope = {}
+        self.scope.hide()
+        self.apply_filter()
+
+    # -- selection ------------------------------------------------------------------------------------------
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        ev = self.model.event_at(self.proxy.mapToSource(rows[0]).row())
+        if ev is not None:
+            full = self.reader.event(ev.id)
+            self.detail.show_event(full or ev)
+
+    def select_worst(self) -> None:
+        """Select the newest of the most serious events loaded (what a screenshot or a first look should show)."""
+        if not self.model.rows:
+            return
+        best = max(range(len(self.model.rows)), key=lambda i: (self.model.rows[i].verdict.rank, -i))
+        self.table.selectRow(self.proxy.mapFromSource(self.model.index(best, 0)).row())
+
+    def open_event(self, event_id: int) -> None:
+        """Bring the window up on one event (a clicked notification)."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        row = self.model.row_of(event_id)
+        if row >= 0:
+            self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+        else:
+            ev = self.reader.event(event_id)
+            if ev is not None:
+                self.detail.show_event(ev)
+
+    # -- actions --------------------------------------------------------------------------------------------
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export events", "ghostwatch-events.csv", "CSV files (*.csv)")
+        if path:
+            n = self.model.export_csv(path)
+            self.statusBar().showMessage(f"Exported {n:,} events to {path}", 8000)
+
+    def explain(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("What is a ghost call?")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(GHOST_CALL_TEXT)
+        box.exec()
+
+    def about(self) -> None:
+        from .. import __version__
+
+        box = QMessageBox(self)
+        box.setWindowTitle("About GhostWatch")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"GhostWatch {__version__}\nWatches your phone system's logs for ghost calls and SIP attacks.")
+        box.exec()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.keep_in_tray:
+            event.ignore()
+            self.hide()
+            return
+        event.accept()
+        self.quitRequested.emit()
+
+
+__all__ = ["MainWindow", "COLUMNS"]

@@ -1,0 +1,58 @@
+"""The status strip: the headline, how monitoring runs (or why not, and the fix), today's counts."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from ..core.summary_words import headline_words
+from ..ingest.pipeline import MonitorStatus
+from .theme import VERDICT_COLOURS, heading_font, plain_label, set_plain
+
+
+class StatusStrip(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusStrip")
+        self.setStyleSheet("#statusStrip { background: #f4f6fb; border-bottom: 1px solid #d5dbe6; }")
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(14, 10, 14, 10)
+        left = QVBoxLayout()
+        self.headline = plain_label("Starting…", wrap=True)
+        self.headline.setFont(heading_font(4))
+        self.monitoring = plain_label(wrap=True)
+        self.alert = plain_label(wrap=True)  # in-window alerts where no system tray exists
+        self.alert.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.alert.hide()
+        left.addWidget(self.headline)
+        left.addWidget(self.monitoring)
+        left.addWidget(self.alert)
+        outer.addLayout(left, 1)
+        self.counts: dict[str, QPushButton] = {}
+        for verdict, word in (("ghost", "ghost calls"), ("attack", "attacks"), ("suspicious", "suspicious")):
+            chip = QPushButton(f"0 {word}")
+            chip.setFlat(True)
+            chip.setToolTip(f"Today's {word}; click to show them")
+            chip.setStyleSheet(f"QPushButton {{ border: 1px solid {VERDICT_COLOURS[verdict]}; border-radius: 11px; "
+                               f"padding: 3px 10px; background: white; color: #263238; }}")
+            chip.setProperty("word", word)
+            outer.addWidget(chip)
+            self.counts[verdict] = chip
+        self.pause = QPushButton("Pause")
+        self.pause.setToolTip("Pause or resume monitoring (lines written meanwhile are read on resume)")
+        outer.addWidget(self.pause)
+
+    def show_counts(self, totals: dict[str, int], worst_ip: str | None, worst_verdict: str | None,
+                    worst_events: int) -> None:
+        for verdict, chip in self.counts.items():
+            chip.setText(f"{totals.get(verdict, 0):,} {chip.property('word')}")
+        set_plain(self.headline, headline_words(totals, worst_ip, worst_verdict, worst_events))
+
+    def show_status(self, status: MonitorStatus) -> None:
+        set_plain(self.monitoring, status.message)
+        failing = status.state == "failing" or bool(status.problems)
+        self.monitoring.setStyleSheet("color: #b3261e;" if failing else "color: #455a64;")
+        self.pause.setText("Resume" if status.state == "paused" else "Pause")
+
+    def show_alert(self, text: str) -> None:
+        set_plain(self.alert, text)
+        self.alert.setVisible(bool(text))

@@ -1,0 +1,83 @@
+"""The tray icon, its menu, and the notifications the policy asks for. Works (quietly) where no tray exists."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from ..core.notify_policy import Notification
+from .theme import icon
+
+
+class Tray(QObject):
+    openRequested = Signal()
+    pauseToggled = Signal()
+    settingsRequested = Signal()
+    quitRequested = Signal()
+    eventRequested = Signal(int)
+    notified = Signal(object)  # every Notification shown (or, without a tray, shown in the window)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.last_event_id: int | None = None
+        self.icon: QSystemTrayIcon | None = None
+        self.menu = QMenu()
+        a = QAction("Open GhostWatch", self.menu)
+        a.triggered.connect(self.openRequested)
+        self.menu.addAction(a)
+        self.pause_action = QAction("Pause monitoring", self.menu)
+        self.pause_action.triggered.connect(self.pauseToggled)
+        self.menu.addAction(self.pause_action)
+        a = QAction("Settings…", self.menu)
+        a.triggered.connect(self.settingsRequested)
+        self.menu.addAction(a)
+        self.menu.addSeparator()
+        a = QAction("Quit", self.menu)
+        a.triggered.connect(self.quitRequested)
+        self.menu.addAction(a)
+        if self.available:
+            self.icon = QSystemTrayIcon(icon("ghostwatch"), self)
+            self.icon.setToolTip("GhostWatch: watching your phone system")
+            self.icon.setContextMenu(self.menu)
+            self.icon.activated.connect(self._activated)
+            self.icon.messageClicked.connect(self._clicked)
+            self.icon.show()
+
+    def set_paused(self, paused: bool) -> None:
+        self.pause_action.setText("Resume monitoring" if paused else "Pause monitoring")
+
+    def set_alert(self, alert: bool) -> None:
+        if self.icon is not None:
+            self.icon.setIcon(icon("ghostwatch-alert" if alert else "ghostwatch"))
+
+    def notify(self, n: Notification) -> None:
+        self.last_event_id = n.event_id
+        if self.icon is not None and self.icon.supportsMessages():
+            kind = QSystemTrayIcon.MessageIcon.Critical if n.urgent else QSystemTrayIcon.MessageIcon.Warning
+            self.icon.showMessage(n.title, n.body, kind, 15000)
+        self.set_alert(True)
+        self.notified.emit(n)
+
+    def say_once(self, title: str, body: str) -> None:
+        if self.icon is not None and self.icon.supportsMessages():
+            self.icon.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 8000)
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.set_alert(False)
+            self.openRequested.emit()
+
+    @Slot()
+    def _clicked(self) -> None:
+        self.set_alert(False)
+        if self.last_event_id is not None:
+            self.eventRequested.emit(self.last_event_id)
+        else:
+            self.openRequested.emit()
+
+    def hide(self) -> None:
+        if self.icon is not None:
+            self.icon.hide()

@@ -1,0 +1,69 @@
+"""The notification policy without Qt: first sight notifies, bursts become summaries, floods stay calm."""
+
+from __future__ import annotations
+
+from ghostwatch.core.events import Reason, Verdict
+from ghostwatch.core.notify_policy import Notice, NotifyPolicy
+
+
+def notice(n: int, verdict: Verdict = Verdict.ATTACK, ip: str = "203.0.113.7", kind: str = "probe",
+           codes: tuple[str, ...] = ("scanner_user_agent",), hour: int | None = 3, caller: str | None = None):
+    return Notice(n, verdict, kind, ip, caller, "201", tuple(Reason(c, f"text of {c}") for c in codes), hour)
+
+
+def test_first_event_from_a_source_notifies_then_a_burst_becomes_one_summary():
+    p = NotifyPolicy()
+    first = p.offer(notice(1), now=0.0)
+    assert [n.title for n in first] == ["Attack from 203.0.113.7"]
+    assert first[0].event_id == 1 and first[0].body == "text of scanner_user_agent"
+    assert all(p.offer(notice(i), now=i / 2) == [] for i in range(2, 241))
+    assert p.flush(now=60.0) == []  # not yet: one summary per source per two minutes
+    summary = p.flush(now=121.0)
+    assert [n.title for n in summary] == ["Scanner 203.0.113.7: 239 probes in 2 minutes"]
+    assert summary[0].event_id == 240
+    assert p.flush(now=400.0) == []  # nothing new since
+
+
+def test_ghost_call_words_and_levels():
+    p = NotifyPolicy(level="ghost")
+    assert p.offer(notice(1, Verdict.ATTACK), 0.0) == []
+    ghost = p.offer(notice(2, Verdict.GHOST, ip="198.51.100.4", kind="call", codes=("scanner_caller_id",),
+                           caller="1001"), 1.0)
+    assert ghost[0].title == "Ghost call from 1001"
+    assert ghost[0].body.startswith("A call to extension 201 came from 198.51.100.4.")
+    assert NotifyPolicy(level="off").offer(notice(3, Verdict.GHOST), 0.0) == []
+    assert NotifyPolicy(level="attack").offer(notice(4, Verdict.SUSPICIOUS), 0.0) == []
+    assert NotifyPolicy(level="suspicious").offer(notice(5, Verdict.SUSPICIOUS), 0.0) != []
+
+
+def test_a_flood_from_many_sources_never_exceeds_the_rate_limit():
+    p = NotifyPolicy(max_per_minute=4)
+    shown = []
+    for i in range(10000):  # a distributed scan: a new address every 6 ms for a minute
+        shown += p.offer(notice(i, ip=f"203.0.{i // 256}.{i % 256}"), now=i * 0.006)
+        if i % 500 == 0:
+            shown += p.flush(now=i * 0.006)
+    assert len(shown) == 4
+    later = p.offer(notice(20000, ip="192.0.2.1"), now=200.0)
+    assert "were folded" in later[0].body
+
+
+def test_compromise_always_notifies_even_in_quiet_hours_and_over_the_limit():
+    p = NotifyPolicy(level="ghost", quiet_hours=(22, 7), max_per_minute=1)
+    p.offer(notice(1, Verdict.GHOST, hour=12), 0.0)
+    assert p.offer(notice(2, Verdict.GHOST, ip="192.0.2.9", hour=12), 1.0) == []  # over the limit
+    got = p.offer(notice(3, Verdict.ATTACK, codes=("compromise",), hour=3), 2.0)
+    assert got and got[0].urgent and "change" in got[0].title.lower()
+
+
+def test_quiet_hours_hold_back_ordinary_alerts():
+    p = NotifyPolicy(quiet_hours=(22, 7))
+    assert p.offer(notice(1, hour=23), 0.0) == []
+    assert p.offer(notice(2, hour=6), 0.0) == []
+    assert p.offer(notice(3, hour=7), 0.0) != []
+
+
+def test_hostile_text_is_plain_in_notifications():
+    p = NotifyPolicy(level="ghost")
+    got = p.offer(notice(1, Verdict.GHOST, kind="call", caller="<b>1001</b>\u202e\x1b[31m"), 0.0)
+    assert "\u202e" not in got[0].title and "\x1b" not in got[0].title

@@ -1,0 +1,117 @@
+"""The whole desktop app on a real watched folder: lines appended -> row, plot count and notification appear."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ghostwatch.core.app_settings import AppSettings, SettingsStore
+from ghostwatch.ui.app import Controller, LaunchOptions
+from ghostwatch.ui.first_run import FirstRunDialog
+from ghostwatch.ui.settings_dialog import SettingsDialog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ghost_line(n: int, caller: str = "1001") -> bytes:
+    return (f"[2026-11-26 02:1{n % 10}:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
+            f"'\"friendly-scanner\" <sip:{caller}@198.51.100.10>' failed for '203.0.113.{n}:5060' "
+            f"(callid: g{n}) - No matching endpoint found\n").encode()
+
+
+@pytest.fixture
+def controller(qapp, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "messages").write_bytes(b"")
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), interactive=False))
+    c.start()
+    yield c, logs / "messages"
+    c.shutdown()
+
+
+def test_appended_ghost_calls_reach_table_plot_and_notifications(qtbot, controller):
+    c, log = controller
+    qtbot.addWidget(c.window)
+    qtbot.waitUntil(lambda: c.monitor.status.state == "live", timeout=10000)
+    with open(log, "ab") as fh:
+        fh.write(ghost_line(1) + ghost_line(2, caller="100"))
+    qtbot.waitUntil(lambda: c.window.model.rowCount() == 2, timeout=10000)
+    row = c.window.model.rows[0]
+    assert (str(row.verdict), row.caller_id, row.source_ip) == ("ghost", "100", "203.0.113.2")
+    c.window.refresh()
+    assert c.window.plot.buckets.total("ghost") == 2
+    titles = [n.title for n in c.notifications]
+    assert titles == ["Ghost call from 1001", "Ghost call from 100"]  # one per new source
+    assert c.window.strip.alert.text().startswith("Ghost call from 100 — A call came from 203.0.113.2.")  # no tray
+    assert not c.tray.available
+
+
+def test_pause_and_resume_from_the_window(qtbot, controller):
+    c, log = controller
+    qtbot.waitUntil(lambda: c.monitor.status.state == "live", timeout=10000)
+    c.window.strip.pause.click()
+    qtbot.waitUntil(lambda: c.window.strip.pause.text() == "Resume", timeout=5000)
+    with open(log, "ab") as fh:
+        fh.write(ghost_line(3))
+    c.window.strip.pause.click()
+    qtbot.waitUntil(lambda: c.window.model.rowCount() == 1, timeout=10000)
+    assert "Watching 1 log file" in c.window.strip.monitoring.text()
+
+
+def test_settings_dialog_validates_and_saves(qtbot, tmp_path):
+    d = SettingsDialog(AppSettings(home_region="GB"))
+    qtbot.addWidget(d)
+    d.editors["trusted"].setPlainText("192.168.1.0/24\nnot-a-network")
+    d.accept()
+    assert d.result() == 0 and "not-a-network" in d.error.text()
+    d.editors["trusted"].setPlainText("192.168.1.0/24")
+    d.editors["quiet_hours"].on.setChecked(True)
+    d.accept()
+    assert d.settings.trusted == ("192.168.1.0/24",) and d.settings.quiet_hours == (8, 18)
+    store = SettingsStore(tmp_path / "settings.json")
+    store.save(d.settings)
+    assert store.load() == d.settings
+
+
+def test_settings_file_with_garbage_falls_back_per_value(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"home_region": "ZZ", "retention_days": 30, "trusted": ["10.0.0.0/8"], "bogus": 1}')
+    s = SettingsStore(path).load()
+    assert (s.retention_days, s.trusted) == (30, ("10.0.0.0/8",)) and s.home_region != "ZZ"
+
+
+def test_first_run_finds_and_explains_log_files(qtbot, tmp_path):
+    folder = tmp_path / "asterisk"
+    folder.mkdir()
+    (folder / "messages").write_bytes(ghost_line(1))
+    (folder / "notes.txt").write_text("hello\n")
+    d = FirstRunDialog(candidates=[folder])
+    qtbot.addWidget(d)
+    texts = [d.list.item(i).text() for i in range(d.list.count())]
+    assert any("messages" in t and "Asterisk log" in t for t in texts)
+    assert not any("notes.txt" in t for t in texts)
+    d.watch.click()
+    assert d.choice == ("watch", [str(folder)], True)
+
+
+def test_demo_screenshot_and_exit(tmp_path):
+    shot = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT / "app"))
+    proc = subprocess.run([sys.executable, "-m", "ghostwatch", "demo", "--exit-after", "4", "--screenshot",
+                           str(shot), "--night-seconds", "3", "--data-dir", str(tmp_path / "d")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert shot.stat().st_size > 20000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_display_is_one_clear_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(ROOT / "app")
+    proc = subprocess.run([sys.executable, "-m", "ghostwatch", "--data-dir", str(tmp_path)], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no display found" in proc.stderr

@@ -1,0 +1,88 @@
+"""The main window with a real temporary store: plot, filters, detail pane, hostile text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from ghostwatch.core.events import Verdict
+from ghostwatch.ingest.pipeline import Batch
+from ghostwatch.ui.main_window import MainWindow
+
+from .conftest import HOSTILE, T0, make_event
+
+
+def clock():
+    return datetime.fromtimestamp(T0 + 12 * 3600, UTC).replace(tzinfo=None)  # noon on the day of the events
+
+
+def window(qtbot, reader) -> MainWindow:
+    w = MainWindow(reader, clock=clock)
+    qtbot.addWidget(w)
+    w.timer.stop()
+    return w
+
+
+def test_plot_counts_bucket_click_filters_the_table(qtbot, store):
+    history, reader = store
+    history.commit([make_event(i, Verdict.GHOST, T0 + 3600 + i) for i in range(3)]
+                   + [make_event(10 + i, Verdict.ATTACK, T0 + 7200 + i) for i in range(5)], [], now=T0)
+    w = window(qtbot, reader)
+    w.refresh()
+    assert w.plot.buckets.total("ghost") == 3 and w.plot.buckets.total("attack") == 5
+    assert w.strip.counts["ghost"].text() == "3 ghost calls"
+    assert w.strip.headline.text().startswith("3 ghost calls today")
+    assert w.model.rowCount() == 8
+    with qtbot.waitSignal(w.plot.bucketClicked):
+        w.plot.bucketClicked.emit(T0 + 3600, T0 + 3600 + 900)
+    assert w.model.rowCount() == 3 and not w.scope.isHidden()
+    w.clear_scope()
+    assert w.model.rowCount() == 8
+    i = w.plot.bucket_at(T0 + 3600 + 1)
+    assert "Ghost call: 3" in w.plot.bucket_text(i)
+
+
+def test_verdict_filter_search_and_live_batches(qtbot, store):
+    history, reader = store
+    history.commit([make_event(1, Verdict.ATTACK, T0 + 10, ip="198.51.100.9")], [], now=T0)
+    w = window(qtbot, reader)
+    ev, at = make_event(2, Verdict.GHOST, T0 + 20, ip="203.0.113.50")
+    ids = history.commit([(ev, at)], [], now=T0)
+    w.on_batch(Batch((ev,), tuple(ids), (at,)))
+    assert w.model.rowCount() == 2 and w.model.rows[0].source_ip == "203.0.113.50"
+    w.verdict_box.setCurrentIndex(1)  # ghost calls
+    assert [r.source_ip for r in w.model.rows] == ["203.0.113.50"]
+    w.verdict_box.setCurrentIndex(0)
+    qtbot.keyClicks(w.search, "198.51")
+    qtbot.keyClick(w.search, Qt.Key.Key_Return)
+    assert [r.source_ip for r in w.model.rows] == ["198.51.100.9"]
+
+
+def test_detail_pane_shows_hostile_text_as_plain_text(qtbot, store):
+    history, reader = store
+    history.commit([make_event(1, Verdict.GHOST, T0, caller=HOSTILE)], [], now=T0)
+    w = window(qtbot, reader)
+    w.show()
+    w.table.selectRow(0)
+    d = w.detail
+    assert d.title.text().startswith("Ghost call: call from <b>1001</b>")
+    for label in d.findChildren(QLabel):
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
+        assert "\u202e" not in label.text() and "\x1b" not in label.text()
+    assert "\x07" not in d.evidence.toPlainText()
+    d.firewall_kind.setCurrentIndex(1)
+    assert d.rule.toPlainText() == "iptables -I INPUT -s 203.0.113.7 -j DROP"
+    assert "block direct IP calls" in d.todo.text()  # the advice for a scanner's caller ID
+
+
+def test_keyboard_moves_through_events(qtbot, store):
+    history, reader = store
+    history.commit([make_event(i, Verdict.ATTACK, T0 + i) for i in range(3)], [], now=T0)
+    w = window(qtbot, reader)
+    w.show()
+    w.table.setFocus()
+    w.table.selectRow(0)
+    qtbot.keyClick(w.table, Qt.Key.Key_Down)
+    assert w.detail.event is not None and w.detail.event.line == 1
