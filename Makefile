@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEMO   := build/demo-logs
 
-.PHONY: run test lint bench demo-logs clean
+.PHONY: venv run demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +14,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make run: set up and start GhostWatch (on the bundled demo logs when no PBX log directory is configured)
-run: $(STAMP) demo-logs
-	$(BIN)/ghostwatch scan $(or $(LOGS),$(DEMO))
+## make run: set up and start GhostWatch. With no PBX log folder configured it runs the demo office and offers
+## to find your PBX's logs; `make run LOGS=/var/log/asterisk` watches a folder for this session.
+run: $(STAMP)
+	$(BIN)/ghostwatch $(if $(LOGS),--logs $(LOGS),)
 
-demo-logs: $(STAMP)
-	$(BIN)/python -m ghostwatch.demo.write $(DEMO)
+## make demo: the demo office, always
+demo: $(STAMP)
+	$(BIN)/ghostwatch demo
 
 ## make test: set up and run the whole test suite (no display needed)
 test: $(STAMP)
@@ -29,9 +30,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 
-## make bench: throughput and memory against fail2ban-regex (results go to docs/benchmarks.md by hand)
+## make bench: speed and memory (results go to docs/benchmarks.md by hand, with the command that made them)
 bench: $(STAMP)
 	$(BIN)/python bench/scan_throughput.py
+	$(BIN)/python bench/import_vs_scan.py
+	$(BIN)/python bench/live_monitor.py
+	$(BIN)/python bench/store_queries.py
+	$(BIN)/python bench/gui_responsiveness.py
+
+## make screenshots: the README's pictures, from the demo in a real X server (needs xvfb, dbus, dunst, imagemagick)
+screenshots: $(STAMP)
+	BIN=$(BIN) sh docs/screenshots.sh
 
 clean:
 	rm -rf build dist bench/data bench/out .pytest_cache .ruff_cache

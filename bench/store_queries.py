@@ -104,7 +104,7 @@ def main() -> int:
         "newest 200 flagged": lambda: r.page(EventFilter(verdicts=flagged), limit=200),
         "next page of flagged (keyset)": lambda: r.page(EventFilter(verdicts=flagged), (last.epoch, last.id), 200),
         "newest 200 ghost calls": lambda: r.page(EventFilter(verdicts=frozenset({"ghost"})), limit=200),
-        "one source's events": lambda: r.page(EventFilter(source_ip="203.0.5.90"), limit=200),
+        "one source's events": lambda: r.page(EventFilter(source_ip=last.source_ip), limit=200),
         "search '203.0.7.1' within 7 days": lambda: r.page(EventFilter(text="203.0.7.1", start=END - 7 * 86400),
                                                            limit=200),
         "bucket click: flagged in one hour": lambda: r.page(EventFilter(verdicts=flagged, start=END - 7200,

@@ -115,3 +115,27 @@ def test_no_display_is_one_clear_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "ghostwatch", "--data-dir", str(tmp_path)], capture_output=True,
                           text=True, env=env, timeout=60)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no display found" in proc.stderr
+
+
+def test_unconfigured_app_runs_the_demo_then_switches_to_real_logs(qtbot, qapp, tmp_path):
+    from dataclasses import replace
+
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), interactive=False, demo_seconds=2))
+    try:
+        c.start()
+        assert c.mode == "demo" and "demo office" in c.window.windowTitle()
+        qtbot.waitUntil(lambda: c.window.model.rowCount() > 20, timeout=20000)  # the replayed office day
+        demo_dir = c.demo_dir
+        logs = tmp_path / "pbx"
+        logs.mkdir()
+        (logs / "messages").write_bytes(b"")
+        c.settings = replace(c.settings, log_dirs=(str(logs),))
+        c.restart_monitoring()
+        assert c.mode == "watch" and c.window.windowTitle() == "GhostWatch" and not demo_dir.exists()
+        assert c.window.model.rowCount() == 0  # the real history starts empty
+        qtbot.waitUntil(lambda: c.monitor.status.state == "live", timeout=10000)
+        with open(logs / "messages", "ab") as fh:
+            fh.write(ghost_line(4))
+        qtbot.waitUntil(lambda: c.window.model.rowCount() == 1, timeout=10000)
+    finally:
+        c.shutdown()

@@ -158,8 +158,8 @@ class HistoryReader:
         if flt.text:
             like = "%" + flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in
-                                           ("source_ip", "caller_id", "caller_name", "extension", "user_agent",
-                                            "reason_sets.json")) + ")")
+                                           ("source_ip", "caller_id", "caller_name", "extension", "user_agent"))
+                         + " OR reasons_id IN (SELECT id FROM reason_sets WHERE json LIKE ? ESCAPE '\\'))")
             args.extend([like] * 6)
         sql = (f"SELECT {_COLUMNS} FROM {_FROM.format(hint=f'INDEXED BY {index}')} "
                + ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY epoch DESC, events.id DESC LIMIT ?")

@@ -86,7 +86,7 @@ class Controller(QObject):
         self.tray = Tray(self)
         self.window.keep_in_tray = self.tray.available
         if self.mode == "demo":
-            self.window.setWindowTitle("GhostWatch — demo office (no real PBX yet: File → Settings to add yours)")
+            self.window.setWindowTitle("GhostWatch — demo office (File → Find my PBX's logs… to watch yours)")
         self._wire()
         self._start_monitor(folders, import_history)
         self.flush_timer = QTimer(self)
@@ -97,6 +97,9 @@ class Controller(QObject):
             self.window.show()
         if self.opts.exit_after is not None:
             QTimer.singleShot(int(self.opts.exit_after * 1000), self._screenshot_and_quit)
+        elif self.mode == "demo" and not self.opts.demo and self.opts.interactive \
+                and not self.settings.first_run_done:
+            QTimer.singleShot(800, self.first_run)
 
     def _choose_sources(self) -> tuple[list[str], bool]:
         opts = self.opts
@@ -107,19 +110,22 @@ class Controller(QObject):
             return list(opts.logs), False
         if self.settings.log_dirs:
             return list(self.settings.log_dirs), False
-        if opts.interactive and not self.settings.first_run_done:
-            from .first_run import FirstRunDialog
-
-            dialog = FirstRunDialog()
-            dialog.exec()
-            kind, folders, import_history = dialog.choice
-            self.settings = replace(self.settings, first_run_done=True,
-                                    log_dirs=tuple(folders) if kind == "watch" else ())
-            self.settings_store.save(self.settings)
-            if kind == "watch":
-                return folders, import_history
-        self.mode = "demo"  # nothing configured: show the demo office rather than an empty window
+        self.mode = "demo"  # nothing configured: the demo office runs while the user sets up (see first_run)
         return [], False
+
+    @Slot()
+    def first_run(self) -> None:
+        """Guided setup over the running demo: find the PBX's logs; switch to them when chosen."""
+        from .first_run import FirstRunDialog
+
+        dialog = FirstRunDialog(self.window)
+        dialog.exec()
+        kind, folders, import_history = dialog.choice
+        self.settings = replace(self.settings, first_run_done=True,
+                                log_dirs=tuple(folders) if kind == "watch" else self.settings.log_dirs)
+        self.settings_store.save(self.settings)
+        if kind == "watch":
+            self.restart_monitoring(import_history)
 
     def _wire(self) -> None:
         w, t, b = self.window, self.tray, self.bridge
@@ -133,6 +139,7 @@ class Controller(QObject):
         b.failed.connect(self.on_failed)
         w.pauseToggled.connect(self.toggle_pause)
         w.settingsRequested.connect(self.open_settings)
+        w.setupRequested.connect(self.first_run)
         w.quitRequested.connect(self.quit)
         t.openRequested.connect(self.show_window)
         t.pauseToggled.connect(self.toggle_pause)
@@ -244,7 +251,7 @@ class Controller(QObject):
         if watched != (new.log_dirs, new.polling, new.trusted, new.home_region, new.office_hours):
             self.restart_monitoring()
 
-    def restart_monitoring(self) -> None:
+    def restart_monitoring(self, import_history: bool = False) -> None:
         """Apply new sources or detection settings: real logs replace the demo when folders were added."""
         self._stop_sources()
         if self.mode == "demo" and self.settings.log_dirs:
@@ -261,7 +268,7 @@ class Controller(QObject):
             self.window.refresh()
             self._remove_demo()
         folders = list(self.settings.log_dirs) if self.mode == "watch" else [str(self.demo_dir / "logs")]
-        self._start_monitor(folders, False)
+        self._start_monitor(folders, import_history)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
         from PySide6.QtCore import QEvent

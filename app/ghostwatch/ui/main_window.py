@@ -48,6 +48,7 @@ GHOST_CALL_TEXT = (
 class MainWindow(QMainWindow):
     pauseToggled = Signal()
     settingsRequested = Signal()
+    setupRequested = Signal()
     quitRequested = Signal()
     stepRequested = Signal(str)
 
@@ -97,7 +98,7 @@ class MainWindow(QMainWindow):
             b.setChecked(name == "24 hours")
             self.range_group.addButton(b)
             head.addWidget(b)
-        self.range_group.buttonClicked.connect(lambda _b: self.refresh())
+        self.range_group.buttonClicked.connect(self._range_changed)
         lv.addLayout(head)
         self.plot = FrequencyPlot()
         self.plot.setMinimumHeight(200)
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
             self.verdict_box.addItem(label, verdicts)
         self.verdict_box.currentIndexChanged.connect(self.apply_filter)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search address, caller ID, extension, user agent, reason…")
+        self.search.setPlaceholderText("Search the plotted range: address, caller ID, extension, user agent, reason…")
         self.search.setClearButtonEnabled(True)
         self.search.returnPressed.connect(self.apply_filter)
         self.search.textChanged.connect(lambda t: self.apply_filter() if not t else None)
@@ -175,6 +176,9 @@ class MainWindow(QMainWindow):
         a = QAction("Export events as CSV…", self)
         a.triggered.connect(self.export_csv)
         m.addAction(a)
+        a = QAction("Find my PBX's logs…", self)
+        a.triggered.connect(self.setupRequested)
+        m.addAction(a)
         a = QAction("Settings…", self)
         a.setShortcut(QKeySequence.StandardKey.Preferences)
         a.triggered.connect(self.settingsRequested)
@@ -229,9 +233,21 @@ class MainWindow(QMainWindow):
         start = now - span if span else 0.0
         self.sources.show_sources(self.reader.top_sources(start, now + 86400, 10))
 
+    @Slot()
+    def _range_changed(self) -> None:
+        self.refresh()
+        if self.search.text().strip():
+            self.apply_filter()
+
     # -- filters --------------------------------------------------------------------------------------------
     def current_filter(self) -> EventFilter:
-        return EventFilter(verdicts=self.verdict_box.currentData(), text=self.search.text().strip(), **self._scope)
+        text = self.search.text().strip()
+        scope = dict(self._scope)
+        if text and not scope:  # a search covers the plotted range (all of a year's history only on "All")
+            span = RANGES[self.range_group.checkedButton().text()][0]
+            if span:
+                scope["start"] = now_epoch(self.clock) - span
+        return EventFilter(verdicts=self.verdict_box.currentData(), text=text, **scope)
 
     @Slot()
     def apply_filter(self) -> None:
