@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     _gui_options(p)
     p.add_argument("--logs", action="append", default=[], metavar="DIR",
                    help="watch this log folder for this session (instead of the configured ones)")
+    p.add_argument("--import-history", action="store_true",
+                   help="with --logs: first read what the files already hold (rotated and .gz files included)")
     p.add_argument("--minimized", action="store_true", help="start in the tray (used by start at login)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -271,6 +273,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
                          screenshot=args.screenshot, exit_after=args.exit_after,
                          minimized=getattr(args, "minimized", False),
                          demo_seconds=getattr(args, "night_seconds", 90.0),
+                         import_history=getattr(args, "import_history", False),
                          interactive=args.screenshot is None and args.exit_after is None)
     return run_gui(opts)
 

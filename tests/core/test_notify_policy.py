@@ -67,3 +67,14 @@ def test_hostile_text_is_plain_in_notifications():
     p = NotifyPolicy(level="ghost")
     got = p.offer(notice(1, Verdict.GHOST, kind="call", caller="<b>1001</b>\u202e\x1b[31m"), 0.0)
     assert "\u202e" not in got[0].title and "\x1b" not in got[0].title
+
+
+def test_repeats_counted_in_bulk_become_the_same_summary():
+    p = NotifyPolicy()
+    assert p.offer(notice(1), now=0.0)
+    p.repeat("203.0.113.7", None, Verdict.ATTACK, "probe", 239, last_event_id=240)
+    summary = p.flush(now=121.0)
+    assert [n.title for n in summary] == ["Scanner 203.0.113.7: 239 probes in 2 minutes"]
+    assert summary[0].event_id == 240
+    p.repeat("198.51.100.1", None, Verdict.ATTACK, "probe", 5, last_event_id=300)  # never offered: nothing to count against
+    assert p.flush(now=400.0) == []

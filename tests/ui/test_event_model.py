@@ -63,3 +63,18 @@ def test_csv_export_covers_the_whole_filter_and_defuses_formulas(tmp_path, store
     assert model.export_csv(str(out)) == 450
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert len(rows) == 451 and rows[1][6].startswith("'=")
+
+
+def test_sorting_by_a_column_keeps_live_rows_in_that_order(store):
+    history, reader = store
+    history.commit([make_event(1, Verdict.SUSPICIOUS, T0), make_event(2, Verdict.GHOST, T0 + 1),
+                    make_event(3, Verdict.ATTACK, T0 + 2)], [], now=T0)
+    model = EventTableModel(reader)
+    model.fetchMore()
+    model.sort(1, Qt.SortOrder.DescendingOrder)  # worst verdict first
+    assert [str(r.verdict) for r in model.rows] == ["ghost", "attack", "suspicious"]
+    ev, at = make_event(4, Verdict.GHOST, T0 + 3)
+    ids = history.commit([(ev, at)], [], now=T0)
+    model.add_live([stored_from(ev, ids[0], at)])
+    assert [str(r.verdict) for r in model.rows] == ["ghost", "ghost", "attack", "suspicious"]
+    assert model.rows[0].id == ids[0]  # the newer ghost call first among equals

@@ -103,6 +103,20 @@ class NotifyPolicy:
             src.worst = notice.verdict
         return []
 
+    def repeat(self, source_ip: str | None, caller_id: str | None, verdict: Verdict, kind: str, count: int,
+               last_event_id: int) -> None:
+        """`count` more events like one already offered from this source (counted for its next summary)."""
+        src = self.sources.get(source_ip or f"caller:{caller_id or '?'}")
+        if src is None or count <= 0:
+            return
+        if src.pending == 0:
+            src.first_pending = src.last_notified if src.last_notified != float("-inf") else 0.0
+        src.pending += count
+        src.kinds[kind] = src.kinds.get(kind, 0) + count
+        src.last_event_id = max(src.last_event_id, last_event_id)
+        if verdict.rank > src.worst.rank:
+            src.worst = verdict
+
     def flush(self, now: float) -> list[Notification]:
         """Summaries of what sources did since they were last mentioned (call every few seconds)."""
         out: list[Notification] = []

@@ -44,6 +44,7 @@ class LaunchOptions:
     exit_after: float | None = None
     minimized: bool = False
     demo_seconds: float = 90.0
+    import_history: bool = False  # with `logs`: read what the files already hold first
     interactive: bool = True  # may ask questions (first run); off for screenshots and tests
 
 
@@ -107,7 +108,7 @@ class Controller(QObject):
             self.mode = "demo"
             return [], False
         if opts.logs:
-            return list(opts.logs), False
+            return list(opts.logs), opts.import_history
         if self.settings.log_dirs:
             return list(self.settings.log_dirs), False
         self.mode = "demo"  # nothing configured: the demo office runs while the user sets up (see first_run)
@@ -185,15 +186,28 @@ class Controller(QObject):
 
     @Slot(object)
     def on_batch(self, batch: Batch) -> None:
+        if self._closing:
+            return
         now = time.monotonic()
+        offered: dict[tuple, int] = {}
         for ev, event_id, epoch in zip(batch.events, batch.ids, batch.epochs, strict=True):
             if ev.verdict is Verdict.NORMAL:
                 continue
             r = ev.record
+            # a flood repeats one source thousands of times per batch: the policy hears each source's kind of
+            # event once per verdict, with how often it happened (a compromise is always heard)
+            key = (r.source_ip, r.caller_id if r.source_ip is None else None, ev.verdict, r.kind)
+            if key in offered and not any(x.code == "compromise" for x in ev.reasons):
+                offered[key] += 1
+                continue
+            offered[key] = 0
             notice = Notice(event_id, ev.verdict, str(r.kind), r.source_ip, r.caller_id, r.extension, ev.reasons,
                             int(epoch % 86400 // 3600))
             for n in self.policy.offer(notice, now):
                 self.tray.notify(n)
+        for (ip, caller, verdict, kind), repeats in offered.items():
+            if repeats:
+                self.policy.repeat(ip, caller, verdict, str(kind), repeats, batch.ids[-1])
 
     @Slot()
     def _flush(self) -> None:
@@ -322,6 +336,9 @@ class Controller(QObject):
     def shutdown(self) -> None:
         """Observer and pipeline stop first, then the database closes, then the windows go."""
         self._closing = True
+        self.bridge.blockSignals(True)  # batches still queued for the GUI must not reach a closed database
+        if self.window is not None:
+            self.window.closed = True
         self._stop_sources()
         if self.history is not None:
             self.history.close()
@@ -330,6 +347,7 @@ class Controller(QObject):
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:
+            self.window.closed = True
             self.window.timer.stop()
             self.window.hide()
             self.window.deleteLater()
@@ -349,6 +367,7 @@ def _already_running(name: str) -> bool:
 
 
 def run_gui(opts: LaunchOptions) -> int:
+    sys.setswitchinterval(0.002)  # the GUI thread gets the interpreter back sooner from busy pipeline threads
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GhostWatch")
     app.setDesktopFileName("ghostwatch")

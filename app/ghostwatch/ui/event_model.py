@@ -17,6 +17,7 @@ from .theme import KIND_WORDS, OUTCOME_WORDS, VERDICT_COLOURS, VERDICT_TINTS, ve
 COLUMNS = ("Time", "Verdict", "What", "Outcome", "Source", "Caller ID", "Extension", "User agent", "Why")
 PAGE = 200
 MAX_ROWS = 20000  # rows kept in memory; older ones are paged in again on scrolling
+LIVE_INSERT_LIMIT = 500  # a bigger batch (a flood, an import) reloads the first page instead: one query
 ELIDE = 48
 
 
@@ -57,6 +58,8 @@ class EventTableModel(QAbstractTableModel):
         self.filter = EventFilter(verdicts=frozenset({"ghost", "attack", "suspicious"}))
         self.rows: list[StoredEvent] = []
         self._exhausted = False
+        self.sort_column = 0
+        self.sort_order = Qt.SortOrder.DescendingOrder
 
     # -- Qt model interface -----------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -83,8 +86,6 @@ class EventTableModel(QAbstractTableModel):
                 return when(ev.epoch)
             text = cell_text(ev, col)
             return text if (len(text) > ELIDE or col == 8) else None
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return ev.epoch if col == 0 else ev.verdict.rank if col == 1 else cell_text(ev, col).lower()
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(QColor(VERDICT_TINTS[str(ev.verdict)]))
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
@@ -107,6 +108,28 @@ class EventTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
             self.rows.extend(page)
             self.endInsertRows()
+            if not self._time_sorted():
+                self._resort()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the loaded rows (one key per row, in Python: no per-comparison calls as a proxy model makes)."""
+        self.sort_column, self.sort_order = column, order
+        self._resort()
+
+    def _time_sorted(self) -> bool:
+        return self.sort_column == 0 and self.sort_order == Qt.SortOrder.DescendingOrder
+
+    def _resort(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        col = self.sort_column
+        if col == 0:
+            key = lambda ev: (ev.epoch, ev.id)  # noqa: E731
+        elif col == 1:
+            key = lambda ev: (ev.verdict.rank, ev.epoch)  # noqa: E731
+        else:
+            key = lambda ev: (cell_text(ev, col).lower(), ev.epoch)  # noqa: E731
+        self.rows.sort(key=key, reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        self.layoutChanged.emit()
 
     # -- ours -----------------------------------------------------------------------------------------------
     def set_filter(self, flt: EventFilter) -> None:
@@ -120,16 +143,21 @@ class EventTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.set_filter(self.filter)
 
-    def add_live(self, events: list[StoredEvent]) -> int:
-        """New events from the monitor: those the filter shows go on top (newest first). Returns how many."""
+    def add_live(self, events: list[StoredEvent], reload: bool = True) -> bool:
+        """New events from the monitor: those the filter shows go on top (newest first).
+
+        Returns False when the rows could not simply be inserted (a flood, or events older than the newest shown,
+        as a history import brings) and the first page must be reloaded: now, or by the caller when `reload` is
+        False (the window does it once a second, not per batch)."""
         shown = [ev for ev in events if matches(self.filter, ev)]
         if not shown:
-            return 0
+            return True
         shown.sort(key=lambda e: (e.epoch, e.id), reverse=True)
-        if self.rows and (shown[-1].epoch, shown[-1].id) < (self.rows[0].epoch, self.rows[0].id):
-            # older than what is on top (a history import): place by time, simplest by reloading the first page
-            self.reload()
-            return len(shown)
+        older = self.rows and (shown[-1].epoch, shown[-1].id) < (self.rows[0].epoch, self.rows[0].id)
+        if len(shown) > LIVE_INSERT_LIMIT or (older and self._time_sorted()):
+            if reload:
+                self.reload()
+            return False
         self.beginInsertRows(QModelIndex(), 0, len(shown) - 1)
         self.rows[0:0] = shown
         self.endInsertRows()
@@ -138,7 +166,9 @@ class EventTableModel(QAbstractTableModel):
             del self.rows[MAX_ROWS:]
             self.endRemoveRows()
             self._exhausted = False
-        return len(shown)
+        if not self._time_sorted():
+            self._resort()
+        return True
 
     def event_at(self, row: int) -> StoredEvent | None:
         return self.rows[row] if 0 <= row < len(self.rows) else None

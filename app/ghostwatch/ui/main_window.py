@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from ..ingest.pipeline import Batch, MonitorStatus, now_epoch
 from ..store.queries import EventFilter, HistoryReader, stored_from
 from .detail import DetailPane
-from .event_model import COLUMNS, EventTableModel, when
+from .event_model import COLUMNS, LIVE_INSERT_LIMIT, EventTableModel, when
 from .plot import RANGES, FrequencyPlot
 from .sources_panel import SourcesPanel
 from .status_strip import StatusStrip
@@ -57,11 +57,13 @@ class MainWindow(QMainWindow):
         self.reader = reader
         self.clock = clock
         self.keep_in_tray = False  # set by the app when a system tray exists
+        self.closed = False  # set at shutdown: batches still queued for the window are dropped
         self.setWindowTitle("GhostWatch")
         self.setWindowIcon(icon())
         self.resize(1280, 820)
         self.model = EventTableModel(reader, self)
         self._dirty = True
+        self._stale = False
         self._build()
         self._menus()
         self.timer = QTimer(self)
@@ -127,11 +129,8 @@ class MainWindow(QMainWindow):
         filters.addWidget(export)
         lv.addLayout(filters)
 
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -203,10 +202,16 @@ class MainWindow(QMainWindow):
     # -- live data ------------------------------------------------------------------------------------------
     @Slot(object)
     def on_batch(self, batch: Batch) -> None:
+        if self.closed:
+            return
+        self._dirty = True
+        if len(batch.events) > LIVE_INSERT_LIMIT or self._stale:
+            self._stale = True  # a flood or an import: the table reloads its first page on the next tick
+            return
         stored = [stored_from(ev, i, epoch) for ev, i, epoch in zip(batch.events, batch.ids, batch.epochs,
                                                                     strict=True)]
-        self.model.add_live(stored)
-        self._dirty = True
+        if not self.model.add_live(stored, reload=False):
+            self._stale = True
 
     @Slot(object)
     def on_status(self, status: MonitorStatus) -> None:
@@ -215,7 +220,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def refresh_if_dirty(self) -> None:
-        if self._dirty:
+        if self._dirty and not self.closed:
+            if self._stale:
+                self._stale = False
+                self.model.reload()
             self.refresh()
 
     def refresh(self) -> None:
@@ -288,7 +296,7 @@ class MainWindow(QMainWindow):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        ev = self.model.event_at(self.proxy.mapToSource(rows[0]).row())
+        ev = self.model.event_at(rows[0].row())
         if ev is not None:
             full = self.reader.event(ev.id)
             self.detail.show_event(full or ev)
@@ -298,7 +306,7 @@ class MainWindow(QMainWindow):
         if not self.model.rows:
             return
         best = max(range(len(self.model.rows)), key=lambda i: (self.model.rows[i].verdict.rank, -i))
-        self.table.selectRow(self.proxy.mapFromSource(self.model.index(best, 0)).row())
+        self.table.selectRow(best)
 
     def open_event(self, event_id: int) -> None:
         """Bring the window up on one event (a clicked notification)."""
@@ -307,7 +315,7 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         row = self.model.row_of(event_id)
         if row >= 0:
-            self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+            self.table.selectRow(row)
         else:
             ev = self.reader.event(event_id)
             if ev is not None:
