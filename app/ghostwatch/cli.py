@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--polling", action="store_true",
                    help="poll for changes instead of file-change notifications (for network shares)")
     w.add_argument("--data-dir", metavar="DIR", help="keep the history here instead of the usual data directory")
+    w.add_argument("--ipc", action="store_true", help=argparse.SUPPRESS)  # the desktop app's monitor process
     w.add_argument("--once", action="store_true",
                    help="store what the files hold now and exit instead of following (with --from-start: import)")
     w.add_argument("--retention-days", type=int, default=400, metavar="N",
@@ -81,6 +82,7 @@ def _detection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trusted", action="append", default=[], metavar="CIDR",
                    help="a network you trust (your provider's SIP servers, the office LAN); repeat or separate "
                         "with commas")
+    p.add_argument("--office-hours", metavar="START-END", help="mark calls outside these hours, e.g. 8-18")
     p.add_argument("--region", default=None, metavar="CC",
                    help=f"home country for caller-ID checks (two letters; default from locale: {default_region()})")
 
@@ -95,7 +97,16 @@ def detection_settings(args: argparse.Namespace) -> DetectionSettings:
 
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise UsageError(f"ghostwatch: --region: unknown region {args.region!r} (use a two-letter country code)")
-    return DetectionSettings(home_region=region, trusted=trusted)
+    hours = None
+    if getattr(args, "office_hours", None):
+        try:
+            start, end = (int(x) for x in args.office_hours.split("-"))
+            if not (0 <= start < end <= 24):
+                raise ValueError
+        except ValueError:
+            raise UsageError("ghostwatch: --office-hours: give START-END in whole hours, e.g. 8-18") from None
+        hours = (start, end)
+    return DetectionSettings(home_region=region, trusted=trusted, office_hours=hours)
 
 
 def load_signatures() -> Signatures:
@@ -166,6 +177,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
+    from .ingest import ipc
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
     from .paths import AppPaths
     from .store.history import History
@@ -179,7 +191,15 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"ghostwatch watch: {exc}") from exc
     lock = threading.Lock()
 
+    def say(line: str) -> None:
+        with lock:
+            out.write(line + "\n")
+            out.flush()
+
     def on_batch(batch: Batch) -> None:
+        if args.ipc:
+            say(ipc.batch_line(batch))
+            return
         with lock:
             for event in batch.events:
                 if args.json:
@@ -190,18 +210,40 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             out.flush()
 
     def on_status(status: MonitorStatus) -> None:
+        if args.ipc:
+            say(ipc.status_line(status))
         print(f"ghostwatch: {display_text(status.message)}", file=sys.stderr, flush=True)
 
     def on_warning(message: str) -> None:
+        if args.ipc:
+            say(ipc.warning_line(message))
         print(f"ghostwatch: {display_text(message)}", file=sys.stderr, flush=True)
+
+    def on_progress(progress) -> None:
+        if args.ipc:
+            say(ipc.progress_line(progress))
 
     monitor = Monitor(args.paths, settings, signatures, history, on_batch, polling=args.polling,
                       import_history=args.from_start, retention_days=args.retention_days, on_status=on_status,
-                      on_warning=on_warning)
+                      on_warning=on_warning, on_progress=on_progress)
     done = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    def commands() -> None:  # --ipc: the app's commands on stdin; end of input means the app is gone
+        for line in sys.stdin:
+            word = line.strip()
+            if word == "pause":
+                monitor.pause()
+            elif word == "resume":
+                monitor.resume()
+            elif word == "stop":
+                break
+        done.set()
+
     try:
         monitor.start()
+        if args.ipc:
+            threading.Thread(target=commands, name="ghostwatch-commands", daemon=True).start()
         if args.once:
             while not monitor.settle(timeout=5) and monitor.failed is None:
                 pass

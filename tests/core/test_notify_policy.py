@@ -76,5 +76,5 @@ def test_repeats_counted_in_bulk_become_the_same_summary():
     summary = p.flush(now=121.0)
     assert [n.title for n in summary] == ["Scanner 203.0.113.7: 239 probes in 2 minutes"]
     assert summary[0].event_id == 240
-    p.repeat("198.51.100.1", None, Verdict.ATTACK, "probe", 5, last_event_id=300)  # never offered: nothing to count against
+    p.repeat("198.51.100.1", None, Verdict.ATTACK, "probe", 5, last_event_id=300)  # never offered: not counted
     assert p.flush(now=400.0) == []

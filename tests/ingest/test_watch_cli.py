@@ -51,3 +51,16 @@ def test_watch_rejects_bad_options_with_one_line(tmp_path):
     rc = w.wait()
     err = list(w.stderr.queue)
     assert rc == 2 and len(err) == 1 and "--region" in err[0]
+
+
+def test_ipc_protocol_round_trips_and_ignores_garbage():
+    from ghostwatch.ingest import ipc
+    from ghostwatch.ingest.follow import Problem
+    from ghostwatch.ingest.pipeline import MonitorStatus
+
+    status = MonitorStatus("failing", "inotify", ("/var/log/asterisk/full",),
+                           (Problem("/var/log/asterisk/security", "Cannot read it"),), ("/mnt/share",))
+    assert ipc.decode(ipc.status_line(status)) == ("status", status)
+    assert ipc.decode(ipc.warning_line("w")) == ("warning", "w")
+    for junk in ("", "not json", '{"t": "batch"}', '{"t": "status", "state": 1}', "[1, 2]", '{"t": "other"}'):
+        assert ipc.decode(junk) is None

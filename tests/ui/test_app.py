@@ -37,7 +37,7 @@ def controller(qapp, tmp_path):
 def test_appended_ghost_calls_reach_table_plot_and_notifications(qtbot, controller):
     c, log = controller
     qtbot.addWidget(c.window)
-    qtbot.waitUntil(lambda: c.monitor.status.state == "live", timeout=10000)
+    qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
     with open(log, "ab") as fh:
         fh.write(ghost_line(1) + ghost_line(2, caller="100"))
     qtbot.waitUntil(lambda: c.window.model.rowCount() == 2, timeout=10000)
@@ -53,7 +53,7 @@ def test_appended_ghost_calls_reach_table_plot_and_notifications(qtbot, controll
 
 def test_pause_and_resume_from_the_window(qtbot, controller):
     c, log = controller
-    qtbot.waitUntil(lambda: c.monitor.status.state == "live", timeout=10000)
+    qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
     c.window.strip.pause.click()
     qtbot.waitUntil(lambda: c.window.strip.pause.text() == "Resume", timeout=5000)
     with open(log, "ab") as fh:
@@ -133,9 +133,24 @@ def test_unconfigured_app_runs_the_demo_then_switches_to_real_logs(qtbot, qapp, 
         c.restart_monitoring()
         assert c.mode == "watch" and c.window.windowTitle() == "GhostWatch" and not demo_dir.exists()
         assert c.window.model.rowCount() == 0  # the real history starts empty
-        qtbot.waitUntil(lambda: c.monitor.status.state == "live", timeout=10000)
+        qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
         with open(logs / "messages", "ab") as fh:
             fh.write(ghost_line(4))
         qtbot.waitUntil(lambda: c.window.model.rowCount() == 1, timeout=10000)
     finally:
         c.shutdown()
+
+
+def test_a_flood_is_one_notification_and_a_counted_summary(qtbot, controller):
+    c, log = controller
+    qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
+    flood = b"".join(ghost_line(7, caller=str(1000 + i)).replace(b"(callid: g7)", f"(callid: f{i})".encode())
+                     for i in range(2000))
+    with open(log, "ab") as fh:
+        fh.write(flood)
+    qtbot.waitUntil(lambda: c.reader.count() == 2000, timeout=30000)
+    qtbot.waitUntil(lambda: c.policy.sources.get("203.0.113.7") is not None
+                    and c.policy.sources["203.0.113.7"].pending == 1999, timeout=10000)
+    assert [n.title for n in c.notifications] == ["Ghost call from 1000"]
+    summary = c.policy.flush(now=c.policy.sources["203.0.113.7"].last_notified + 121)
+    assert [n.title for n in summary] == ["Ghost calls 203.0.113.7: 1999 calls in 2 minutes"]

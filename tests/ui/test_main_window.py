@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from ghostwatch.core.events import Verdict
-from ghostwatch.ingest.pipeline import Batch
 from ghostwatch.ui.main_window import MainWindow
 
 from .conftest import HOSTILE, T0, make_event
@@ -50,7 +49,7 @@ def test_verdict_filter_search_and_live_batches(qtbot, store):
     w = window(qtbot, reader)
     ev, at = make_event(2, Verdict.GHOST, T0 + 20, ip="203.0.113.50")
     ids = history.commit([(ev, at)], [], now=T0)
-    w.on_batch(Batch((ev,), tuple(ids), (at,)))
+    w.on_ids(ids[0], ids[-1], 1)
     assert w.model.rowCount() == 2 and w.model.rows[0].source_ip == "203.0.113.50"
     w.verdict_box.setCurrentIndex(1)  # ghost calls
     assert [r.source_ip for r in w.model.rows] == ["203.0.113.50"]

@@ -177,6 +177,32 @@ class HistoryReader:
             return None
         return _stored(row[:-1], tuple(row[-1].split("\n")) if row[-1] else ())
 
+    def by_ids(self, first: int, last: int, flagged_only: bool = False) -> list[StoredEvent]:
+        """The events with ids first..last (one commit's batch), oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM {_FROM.format(hint='')} WHERE events.id BETWEEN ? AND ?"
+            + (" AND rank > 0" if flagged_only else "") + " ORDER BY events.id", (first, last))
+        return [_stored(row) for row in rows]
+
+    def batch_groups(self, first: int, last: int) -> list[tuple[StoredEvent, int]]:
+        """For a big batch: the first flagged event of each (source, verdict, kind) with how many it stands for,
+        and every possible break-in on its own (those always notify)."""
+        rows = self.conn.execute(
+            "SELECT MIN(events.id), COUNT(*) FROM events WHERE id BETWEEN ? AND ? AND rank > 0 "
+            "GROUP BY source_ip, CASE WHEN source_ip IS NULL THEN caller_id END, verdict, kind", (first, last))
+        groups = [(eid, n) for eid, n in rows]
+        broken = self.conn.execute(
+            "SELECT id FROM events WHERE id BETWEEN ? AND ? AND reasons_id IN "
+            "(SELECT id FROM reason_sets WHERE json LIKE '%\"compromise\"%')", (first, last)).fetchall()
+        ids = {eid for eid, _ in groups}
+        groups += [(eid, 1) for (eid,) in broken if eid not in ids]
+        out = []
+        for eid, n in groups:
+            ev = self.event(eid)
+            if ev is not None:
+                out.append((ev, n))
+        return out
+
     def top_sources(self, start: float, end: float, limit: int = 10) -> list[SourceRow]:
         """The addresses with the most flagged events in [start, end) (whole days), worst verdict first."""
         span = self.span()

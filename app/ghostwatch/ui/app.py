@@ -7,7 +7,6 @@ import logging
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,16 +17,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core.app_settings import AppSettings, SettingsStore
 from ..core.autostart import set_autostart
-from ..core.events import Verdict
 from ..core.notify_policy import Notice, Notification, NotifyPolicy
 from ..core.signatures import Signatures
 from ..demo.replay import Replayer
-from ..ingest.pipeline import Batch, Monitor, MonitorStatus
+from ..ingest.pipeline import MonitorStatus
 from ..paths import AppPaths, resources_dir
 from ..store.history import History
 from ..store.queries import HistoryReader
-from .bridge import MonitorBridge
+from .event_model import LIVE_INSERT_LIMIT
 from .main_window import MainWindow
+from .monitor_process import MonitorProcess
 from .settings_dialog import SettingsDialog
 from .tray import Tray
 
@@ -57,18 +56,15 @@ class Controller(QObject):
         self.settings_store = SettingsStore(self.paths.config_dir / "settings.json")
         self.settings = self.settings_store.load()
         self.signatures = Signatures.load(resources_dir() / "signatures.toml")
-        self.bridge = MonitorBridge()
-        self.monitor: Monitor | None = None
+        self.monitor: MonitorProcess | None = None
         self.replayer: Replayer | None = None
         self.demo_dir: Path | None = None
-        self.history: History | None = None
         self.reader: HistoryReader | None = None
         self.window: MainWindow | None = None
         self.tray: Tray | None = None
         self.policy = NotifyPolicy(self.settings.notify_level, self.settings.quiet_hours)
         self.notifications: list[Notification] = []
         self.mode = "watch"
-        self._starter: threading.Thread | None = None
         self._closing = False
 
     # -- start ----------------------------------------------------------------------------------------------
@@ -76,12 +72,13 @@ class Controller(QObject):
         folders, import_history = self._choose_sources()
         if self.mode == "demo":
             self.demo_dir = Path(tempfile.mkdtemp(prefix="ghostwatch-demo-"))
-            db = self.demo_dir / "history.sqlite3"
+            self.data_dir = self.demo_dir
             folders = [str(self.demo_dir / "logs")]
             (self.demo_dir / "logs").mkdir()
         else:
-            db = self.paths.database
-        self.history = History(db)
+            self.data_dir = self.paths.data_dir
+        db = self.data_dir / "history.sqlite3"
+        History(db).close()  # create or migrate it before reading (the monitor process is its only writer)
         self.reader = HistoryReader(db)
         self.window = MainWindow(self.reader)
         self.tray = Tray(self)
@@ -129,15 +126,8 @@ class Controller(QObject):
             self.restart_monitoring(import_history)
 
     def _wire(self) -> None:
-        w, t, b = self.window, self.tray, self.bridge
+        w, t = self.window, self.tray
         assert w is not None and t is not None
-        b.batch.connect(w.on_batch)
-        b.batch.connect(self.on_batch)
-        b.status.connect(w.on_status)
-        b.status.connect(self.on_status)
-        b.warning.connect(self.on_warning)
-        b.started.connect(self.on_started)
-        b.failed.connect(self.on_failed)
         w.pauseToggled.connect(self.toggle_pause)
         w.settingsRequested.connect(self.open_settings)
         w.setupRequested.connect(self.first_run)
@@ -151,63 +141,48 @@ class Controller(QObject):
         w.installEventFilter(self)
 
     def _start_monitor(self, folders: list[str], import_history: bool) -> None:
-        assert self.history is not None
-        s = self.settings
-        self.monitor = Monitor(folders, s.detection(), self.signatures, self.history, self.bridge.on_batch,
-                               polling=s.polling, import_history=import_history,
-                               retention_days=0 if self.mode == "demo" else s.retention_days,
-                               on_status=self.bridge.on_status, on_progress=self.bridge.on_progress,
-                               on_warning=self.bridge.on_warning)
-        monitor = self.monitor
-
-        def start() -> None:  # pruning and rebuilding correlation state read the disk: not on the GUI thread
-            try:
-                monitor.start()
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                log.exception("cannot start monitoring")
-                self.bridge.failed.emit(str(exc))
-                return
-            self.bridge.started.emit()
-
-        self._starter = threading.Thread(target=start, name="ghostwatch-start")
-        self._starter.start()
+        """The monitor runs as `ghostwatch watch --ipc` in its own process, writing the shared history."""
+        assert self.window is not None
+        m = MonitorProcess(folders, self.settings, str(self.data_dir), import_history,
+                           0 if self.mode == "demo" else self.settings.retention_days, self)
+        m.batch.connect(self.window.on_ids)
+        m.batch.connect(self.on_batch)
+        m.status.connect(self.window.on_status)
+        m.status.connect(self.on_status)
+        m.warning.connect(self.on_warning)
+        m.failed.connect(self.on_failed)
+        self.monitor = m
+        m.start()
 
     # -- events ---------------------------------------------------------------------------------------------
-    @Slot()
-    def on_started(self) -> None:
-        if self.mode == "demo" and self.replayer is None and self.demo_dir is not None and not self._closing:
-            self.replayer = Replayer(self.demo_dir / "logs", night_seconds=self.opts.demo_seconds)
-            self.replayer.start()
-
     @Slot(str)
     def on_failed(self, message: str) -> None:
-        if self.window is not None:
-            self.window.strip.show_alert(f"Monitoring could not start: {message}")
+        if self.window is not None and not self._closing:
+            self.window.strip.show_alert(f"Monitoring stopped: {message}")
 
-    @Slot(object)
-    def on_batch(self, batch: Batch) -> None:
-        if self._closing:
+    @Slot(int, int, int)
+    def on_batch(self, first: int, last: int, count: int) -> None:
+        if self._closing or self.reader is None:
             return
         now = time.monotonic()
-        offered: dict[tuple, int] = {}
-        for ev, event_id, epoch in zip(batch.events, batch.ids, batch.epochs, strict=True):
-            if ev.verdict is Verdict.NORMAL:
+        if count > LIVE_INSERT_LIMIT:  # a flood: one event per source and kind, with how many it stands for
+            groups = self.reader.batch_groups(first, last)
+        else:
+            groups = [(ev, 1) for ev in self.reader.by_ids(first, last, flagged_only=True)]
+        seen: set[tuple] = set()
+        for ev, n in groups:
+            key = (ev.source_ip, ev.caller_id if ev.source_ip is None else None, ev.verdict, ev.kind)
+            compromise = any(r.code == "compromise" for r in ev.reasons)
+            if key in seen and not compromise:
+                self.policy.repeat(ev.source_ip, ev.caller_id, ev.verdict, ev.kind, n, ev.id)
                 continue
-            r = ev.record
-            # a flood repeats one source thousands of times per batch: the policy hears each source's kind of
-            # event once per verdict, with how often it happened (a compromise is always heard)
-            key = (r.source_ip, r.caller_id if r.source_ip is None else None, ev.verdict, r.kind)
-            if key in offered and not any(x.code == "compromise" for x in ev.reasons):
-                offered[key] += 1
-                continue
-            offered[key] = 0
-            notice = Notice(event_id, ev.verdict, str(r.kind), r.source_ip, r.caller_id, r.extension, ev.reasons,
-                            int(epoch % 86400 // 3600))
-            for n in self.policy.offer(notice, now):
-                self.tray.notify(n)
-        for (ip, caller, verdict, kind), repeats in offered.items():
-            if repeats:
-                self.policy.repeat(ip, caller, verdict, str(kind), repeats, batch.ids[-1])
+            seen.add(key)
+            notice = Notice(ev.id, ev.verdict, ev.kind, ev.source_ip, ev.caller_id, ev.extension, ev.reasons,
+                            int(ev.epoch % 86400 // 3600))
+            for note in self.policy.offer(notice, now):
+                self.tray.notify(note)
+            if n > 1:
+                self.policy.repeat(ev.source_ip, ev.caller_id, ev.verdict, ev.kind, n - 1, last)
 
     @Slot()
     def _flush(self) -> None:
@@ -224,6 +199,10 @@ class Controller(QObject):
     def on_status(self, status: MonitorStatus) -> None:
         if self.tray is not None:
             self.tray.set_paused(status.state == "paused")
+        if status.state == "live" and self.mode == "demo" and self.replayer is None and self.demo_dir is not None \
+                and not self._closing:
+            self.replayer = Replayer(self.demo_dir / "logs", night_seconds=self.opts.demo_seconds)
+            self.replayer.start()
 
     @Slot(str)
     def on_warning(self, message: str) -> None:
@@ -235,7 +214,7 @@ class Controller(QObject):
     def toggle_pause(self) -> None:
         if self.monitor is None:
             return
-        if self.monitor.status.state == "paused":
+        if self.monitor.current.state == "paused":
             self.monitor.resume()
         else:
             self.monitor.pause()
@@ -270,10 +249,10 @@ class Controller(QObject):
         self._stop_sources()
         if self.mode == "demo" and self.settings.log_dirs:
             self.mode = "watch"
-            assert self.history is not None and self.reader is not None and self.window is not None
-            self.history.close()
+            assert self.reader is not None and self.window is not None
             self.reader.close()
-            self.history = History(self.paths.database)
+            self.data_dir = self.paths.data_dir
+            History(self.paths.database).close()
             self.reader = HistoryReader(self.paths.database)
             self.window.reader = self.reader
             self.window.model.reader = self.reader
@@ -321,11 +300,11 @@ class Controller(QObject):
         if self.replayer is not None:
             self.replayer.stop()
             self.replayer = None
-        if self._starter is not None:
-            self._starter.join(timeout=30)
-            self._starter = None
         if self.monitor is not None:
+            for signal in (self.monitor.batch, self.monitor.status, self.monitor.warning, self.monitor.failed):
+                signal.disconnect()
             self.monitor.stop()
+            self.monitor.deleteLater()
             self.monitor = None
 
     def _remove_demo(self) -> None:
@@ -336,12 +315,9 @@ class Controller(QObject):
     def shutdown(self) -> None:
         """Observer and pipeline stop first, then the database closes, then the windows go."""
         self._closing = True
-        self.bridge.blockSignals(True)  # batches still queued for the GUI must not reach a closed database
         if self.window is not None:
             self.window.closed = True
         self._stop_sources()
-        if self.history is not None:
-            self.history.close()
         if self.reader is not None:
             self.reader.close()
         if self.tray is not None:

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..ingest.pipeline import Batch, MonitorStatus, now_epoch
-from ..store.queries import EventFilter, HistoryReader, stored_from
+from ..ingest.pipeline import MonitorStatus, now_epoch
+from ..store.queries import EventFilter, HistoryReader
 from .detail import DetailPane
 from .event_model import COLUMNS, LIVE_INSERT_LIMIT, EventTableModel, when
 from .plot import RANGES, FrequencyPlot
@@ -200,17 +200,16 @@ class MainWindow(QMainWindow):
         m.addAction(a)
 
     # -- live data ------------------------------------------------------------------------------------------
-    @Slot(object)
-    def on_batch(self, batch: Batch) -> None:
+    @Slot(int, int, int)
+    def on_ids(self, first: int, last: int, count: int) -> None:
+        """Events first..last were stored by the monitor: show them (a flood: reload once on the next tick)."""
         if self.closed:
             return
         self._dirty = True
-        if len(batch.events) > LIVE_INSERT_LIMIT or self._stale:
-            self._stale = True  # a flood or an import: the table reloads its first page on the next tick
+        if count > LIVE_INSERT_LIMIT or self._stale:
+            self._stale = True
             return
-        stored = [stored_from(ev, i, epoch) for ev, i, epoch in zip(batch.events, batch.ids, batch.epochs,
-                                                                    strict=True)]
-        if not self.model.add_live(stored, reload=False):
+        if not self.model.add_live(self.reader.by_ids(first, last), reload=False):
             self._stale = True
 
     @Slot(object)

@@ -1,0 +1,54 @@
+"""The line protocol between the desktop app and its monitor process (`ghostwatch watch --ipc`).
+
+The monitor runs in its own process so that parsing a flood never competes with the window for the Python
+interpreter. It writes one JSON object per line on stdout; the events themselves go to the shared history and
+only their id range travels. Commands arrive on stdin, one word per line: `pause`, `resume`, `stop`; end of input
+(the app went away) also stops the monitor.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from .follow import Problem
+from .pipeline import Batch, MonitorStatus, Progress
+
+
+def batch_line(batch: Batch) -> str:
+    return json.dumps({"t": "batch", "first": batch.ids[0], "last": batch.ids[-1], "n": len(batch.ids)})
+
+
+def status_line(status: MonitorStatus) -> str:
+    return json.dumps({"t": "status", "state": status.state, "observer": status.observer, "files": status.files,
+                       "problems": [[p.path, p.message] for p in status.problems],
+                       "waiting_for": status.waiting_for})
+
+
+def progress_line(progress: Progress) -> str:
+    return json.dumps({"t": "progress", **asdict(progress)})
+
+
+def warning_line(message: str) -> str:
+    return json.dumps({"t": "warning", "message": message})
+
+
+def decode(line: str) -> tuple[str, Any] | None:
+    """(kind, payload) for one protocol line; None for anything else (never raises on garbage)."""
+    try:
+        msg = json.loads(line)
+        kind = msg["t"]
+        if kind == "batch":
+            return kind, (int(msg["first"]), int(msg["last"]), int(msg["n"]))
+        if kind == "status":
+            return kind, MonitorStatus(str(msg["state"]), str(msg["observer"]), tuple(msg["files"]),
+                                       tuple(Problem(str(p), str(m)) for p, m in msg["problems"]),
+                                       tuple(msg["waiting_for"]))
+        if kind == "progress":
+            return kind, Progress(**{k: v for k, v in msg.items() if k != "t"})
+        if kind == "warning":
+            return kind, str(msg["message"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None

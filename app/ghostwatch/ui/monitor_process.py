@@ -1,0 +1,106 @@
+"""The monitor in its own process (`ghostwatch watch --ipc`), driven by QProcess: the window's thread never
+competes with a flood's parsing for the interpreter, and a crash in parsing cannot take the window down."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QObject, QProcess, Signal, Slot
+
+from ..core.app_settings import AppSettings
+from ..ingest import ipc
+from ..ingest.pipeline import MonitorStatus
+
+
+def monitor_command() -> list[str]:
+    """How to run this GhostWatch's `watch`: the bundle's own executable, or this Python with the module."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "watch"]
+    return [sys.executable, "-m", "ghostwatch", "watch"]
+
+
+class MonitorProcess(QObject):
+    batch = Signal(int, int, int)   # first id, last id, count (the events are in the history)
+    status = Signal(object)         # MonitorStatus
+    progress = Signal(object)       # Progress
+    warning = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, folders: list[str], settings: AppSettings, data_dir: str, import_history: bool,
+                 retention_days: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.folders = folders
+        self.current = MonitorStatus("starting", "polling" if settings.polling else "native")
+        args = [*monitor_command()[1:], "--ipc", "--data-dir", data_dir, "--region", settings.home_region,
+                "--retention-days", str(retention_days)]
+        for net in settings.trusted:
+            args += ["--trusted", net]
+        if settings.office_hours:
+            args += ["--office-hours", f"{settings.office_hours[0]}-{settings.office_hours[1]}"]
+        if settings.polling:
+            args.append("--polling")
+        if import_history:
+            args.append("--from-start")
+        self.process = QProcess(self)
+        self.process.setProgram(monitor_command()[0])
+        self.process.setArguments([*args, "--", *folders])
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        self.process.readyReadStandardOutput.connect(self._read)
+        self.process.readyReadStandardError.connect(self._stderr)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(self._error)
+        self._stopping = False
+        self._stderr_tail = b""
+
+    def start(self) -> None:
+        self.process.start()
+
+    def pause(self) -> None:
+        self.process.write(b"pause\n")
+
+    def resume(self) -> None:
+        self.process.write(b"resume\n")
+
+    def stop(self, timeout_ms: int = 15000) -> None:
+        """Ask the monitor to finish its batch and exit; it commits nothing half-way, so a kill is safe too."""
+        self._stopping = True
+        if self.process.state() == QProcess.ProcessState.NotRunning:
+            return
+        self.process.write(b"stop\n")
+        self.process.closeWriteChannel()
+        if not self.process.waitForFinished(timeout_ms):
+            self.process.kill()
+            self.process.waitForFinished(5000)
+
+    @Slot()
+    def _read(self) -> None:
+        while self.process.canReadLine():
+            line = bytes(self.process.readLine()).decode("utf-8", "replace")
+            msg = ipc.decode(line)
+            if msg is None:
+                continue
+            kind, payload = msg
+            if kind == "batch":
+                self.batch.emit(*payload)
+            elif kind == "status":
+                self.current = payload
+                self.status.emit(payload)
+            elif kind == "progress":
+                self.progress.emit(payload)
+            elif kind == "warning":
+                self.warning.emit(payload)
+
+    @Slot()
+    def _stderr(self) -> None:
+        self._stderr_tail = (self._stderr_tail + bytes(self.process.readAllStandardError()))[-4000:]
+
+    @Slot(int, QProcess.ExitStatus)
+    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
+        if not self._stopping:
+            tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
+            self.failed.emit(f"the monitor stopped (exit {code}): {tail[-1] if tail else 'no message'}")
+
+    @Slot(QProcess.ProcessError)
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.failed.emit(f"cannot start the monitor: {self.process.errorString()}")
