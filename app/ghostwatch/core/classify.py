@@ -47,7 +47,9 @@ class Classifier:
     def classify(self, rec: Record) -> Event:
         trusted = rec.source_ip in self.settings.trusted
         reasons = self._rules(rec, trusted)
-        reasons.extend(self.correlator.observe(rec, trusted))
+        for reason in self.correlator.observe(rec, trusted):
+            if all(r.code != reason.code for r in reasons):  # the log itself may already have said "flood"
+                reasons.append(reason)
         return Event(rec, self._verdict(rec, reasons, trusted), tuple(reasons))
 
     # -- rules on the record itself ---------------------------------------------------------------------------

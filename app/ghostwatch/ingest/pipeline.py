@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.08       # observer events arriving together become one batch
 SAFETY_POLL_SECONDS = 1.0     # also look without an event (missed events, directories appearing, permissions)
 POLLING_INTERVAL = 1.0        # PollingObserver's interval on network shares
-MAX_EVENTS_PER_COMMIT = 20000
+MAX_EVENTS_PER_COMMIT = 5000
 PENDING_FLUSH_SECONDS = 1.5  # a multi-line record (SIP trace) unfinished this long is parsed as it is
 REPLAY_SECONDS = 120.0        # correlation windows are shorter than this; failures are replayed for a week
 OBSERVER_WORDS = {"InotifyObserver": "inotify", "PollingObserver": "polling", "FSEventsObserver": "FSEvents",
@@ -136,7 +136,7 @@ class Monitor:
         self._rescan = threading.Event()
         self._thread: threading.Thread | None = None
         self._writer: threading.Thread | None = None
-        self._commits: queue.Queue = queue.Queue(maxsize=4)
+        self._commits: queue.Queue = queue.Queue(maxsize=2)  # bounds memory when a flood outruns the disk
         self._held: dict[int, _Held] = {}
         self._last_key: dict[int, float] = {}
         self._status: MonitorStatus | None = None

@@ -1,13 +1,15 @@
 """Kamailio (or OpenSIPS) in front of the PBX: pike flood blocks, and GhostWatch's own request log line.
 
-GhostWatch ships `resources/kamailio/ghostwatch-logging.cfg`, whose xlog line writes every request as
+GhostWatch ships `resources/kamailio/ghostwatch-proxy.cfg`, whose xlog line writes every request as
 
-    GHOSTWATCH ts=2026-11-26T02:14:07 method=INVITE src_ip=203.0.113.7 src_port=5070 totag="" auth=""
-        from_user="100" from_name="sipvicious" from_host="1.1.1.1" ruri="sip:100@198.51.100.2" to_user="100"
-        ua="friendly-scanner" callid="..."
+    GHOSTWATCH ts=2026-11-26T02:14:07 method=INVITE src_ip=203.0.113.7 src_port=5070 result=unknown_user
+        totag="" auth="" from_user="100" from_name="sipvicious" from_host="1.1.1.1" ruri="sip:100@198.51.100.2"
+        to_user="100" ua="friendly-scanner" callid="..."
 
 (one line). Header values pass through Kamailio's `s.escape.common`, so quotes and backslashes arrive escaped;
-`src_ip` is Kamailio's `$si`, the socket address.
+`src_ip` is Kamailio's `$si`, the socket address. `result` is what the proxy decided: `challenge` (asked for a
+password, as for every first REGISTER), `unknown_user` (no such account: challenged all the same, so scanners
+learn nothing), `auth_failed` (wrong password), `accepted`, `answered` (OPTIONS), `refused`.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ _PAIR = re.compile(r'(?P<key>[a-z_]+)=(?:"(?P<q>(?:[^"\\]|\\.)*)"|(?P<bare>\S*))
 _UNESCAPE = re.compile(r"\\(.)")
 _PIKE = re.compile(r"PIKE - BLOCKing ip (?P<ip>[0-9A-Fa-f:.]+)")
 _PIKE_ALERT = re.compile(r"pike blocking (?P<method>\S+) from (?P<from>\S+) \(IP:(?P<addr>[^)]+)\)")
+_STDERR = re.compile(r"\s*\d+\(\d+\) (?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|BUG): <")
 _SYSLOG = re.compile(r"(?:^|\s)(?:/usr/s?bin/)?(?:kamailio|opensips)\[\d+\]:")
 KEYWORDS = (MARK.encode(), b"PIKE - BLOCKing ip", b"pike blocking ")
+_RESULT_TAGS = {"auth_failed": ("auth_failure",), "unknown_user": ("no_matching_endpoint",)}
 
 
 def _value(text: str | None) -> str | None:
@@ -47,6 +51,8 @@ class KamailioParser(Parser):
                 return 95
             if "PIKE - " in line or "pike blocking" in line or _SYSLOG.search(line):
                 return 80
+            if _STDERR.match(line) and "kamailio" in name.lower():
+                return 70  # `kamailio -E` writes " 0(1234) INFO: <core> [...]" to stderr, redirected to a file
         return 0
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
@@ -82,10 +88,18 @@ class KamailioParser(Parser):
         port = pairs.get("src_port", "")
         ruri = parse_name_addr(_value(pairs.get("ruri")))
         authed = bool(_value(pairs.get("auth")))
-        if method == "INVITE":
-            kind, outcome = Kind.CALL, Outcome.UNKNOWN
-        elif method == "REGISTER" and authed:
-            kind, outcome = Kind.OTHER, None
+        result = pairs.get("result") or ""
+        tags = _RESULT_TAGS.get(result, ())
+        if method == "INVITE" and result == "challenge":
+            # a known account's first INVITE is asked for its password; the call is the retry that follows
+            kind, outcome = Kind.PROBE, None
+        elif method == "INVITE":
+            kind = Kind.CALL
+            outcome = Outcome.REJECTED if result in ("unknown_user", "auth_failed") else Outcome.UNKNOWN
+        elif result == "auth_failed":
+            kind, outcome = Kind.AUTH_FAILURE, None
+        elif method == "REGISTER" and (authed or result == "accepted") and result != "unknown_user":
+            kind, outcome = (Kind.REGISTRATION if result == "accepted" else Kind.OTHER), None
         else:
             kind, outcome = Kind.PROBE, None
         return [Record(
@@ -93,6 +107,7 @@ class KamailioParser(Parser):
             source_port=int(port) if port.isdigit() and int(port) < 65536 else None,
             caller_id=_value(pairs.get("from_user")), caller_name=_value(pairs.get("from_name")),
             extension=_value(pairs.get("to_user")) or ruri.user, user_agent=_value(pairs.get("ua")),
-            call_id=_value(pairs.get("callid")), outcome=outcome, epoch=epoch, detail=f"{method} request",
+            call_id=_value(pairs.get("callid")), outcome=outcome, epoch=epoch,
             method=method, from_host=_value(pairs.get("from_host")), ruri_host=ruri.host, raw=(text,),
+            tags=tags, challenge=result == "challenge", detail=f"{method} request" + (f", {result}" if result else ""),
         )]
