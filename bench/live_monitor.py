@@ -29,10 +29,12 @@ SIGS = Signatures.load(resources_dir() / "signatures.toml")
 
 
 def line(n: int) -> bytes:
+    """Line n of a scanning run: time moves forward (a thousand lines a second), as in a real log."""
     ip = f"203.0.113.{n % 8}"  # a scanning run comes from a handful of addresses
-    return (f"[2026-11-26 10:{(n // 60) % 60:02d}:{n % 60:02d}] NOTICE[1] res_pjsip/pjsip_distributor.c: "
-            f"Request 'REGISTER' from '<sip:{n % 500}@pbx.example>' failed for '{ip}:5060' (callid: c{n}) - "
-            f"No matching endpoint found\n").encode()
+    sec = 36000 + n // 1000
+    return (f"[2026-11-26 {sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}] NOTICE[1] "
+            f"res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:{n % 500}@pbx.example>' failed for "
+            f"'{ip}:5060' (callid: c{n}) - No matching endpoint found\n").encode()
 
 
 def rss_mib() -> float:
