@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run demo test lint bench screenshots clean
+.PHONY: venv run demo test lint bench screenshots dist deb smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,23 @@ bench: $(STAMP)
 ## make screenshots: the README's pictures, from the demo in a real X server (needs xvfb, dbus, dunst, imagemagick)
 screenshots: $(STAMP)
 	BIN=$(BIN) sh docs/screenshots.sh
+
+## make dist: the one-folder bundle (PyInstaller) in dist/ghostwatch, a .tar.gz of it, and its size
+dist: $(STAMP)
+	$(BIN)/pip install --quiet 'pyinstaller==6.22.3'
+	rm -rf dist/ghostwatch build/pyinstaller
+	$(BIN)/pyinstaller installer/ghostwatch.spec --distpath dist --workpath build/pyinstaller --noconfirm --log-level WARN
+	-strip --strip-debug dist/ghostwatch/_internal/libpython3*.so* 2>/dev/null
+	tar -C dist -czf dist/ghostwatch-linux-$$(uname -m).tar.gz ghostwatch
+	@echo "bundle: $$(du -sh dist/ghostwatch | cut -f1) unpacked, $$(du -h dist/ghostwatch-linux-*.tar.gz | cut -f1) as .tar.gz"
+
+## make deb: dist/ghostwatch_VERSION_ARCH.deb from the bundle (/opt/ghostwatch, /usr/bin/ghostwatch, menu entry)
+deb: dist
+	PYTHON=$(BIN)/python sh installer/linux/build-deb.sh
+
+## make smoke: run the bundle and the .deb from outside the repository (installs and removes the .deb: root)
+smoke: deb
+	sh installer/smoke-test.sh
 
 clean:
 	rm -rf build dist bench/data bench/out .pytest_cache .ruff_cache
