@@ -154,3 +154,22 @@ def test_a_flood_is_one_notification_and_a_counted_summary(qtbot, controller):
     assert [n.title for n in c.notifications] == ["Ghost call from 1000"]
     summary = c.policy.flush(now=c.policy.sources["203.0.113.7"].last_notified + 121)
     assert [n.title for n in summary] == ["Ghost calls 203.0.113.7: 1999 calls in 2 minutes"]
+
+
+def test_history_import_shows_progress_then_hides_it(qtbot, qapp, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "messages.1").write_bytes(b"".join(ghost_line(i % 9 + 1) for i in range(20000)))
+    (logs / "messages").write_bytes(ghost_line(5))
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), import_history=True,
+                                       interactive=False))
+    seen: list = []
+    try:
+        c.start()
+        c.monitor.progress.connect(seen.append)
+        qtbot.waitUntil(lambda: c.reader.count() == 20001, timeout=60000)
+        qtbot.waitUntil(lambda: any(p.done for p in seen), timeout=10000)
+        assert c.window.strip.progress.isHidden()
+        assert seen[-1].files == seen[-1].files_total == 1 and seen[-1].events == 20001
+    finally:
+        c.shutdown()

@@ -148,6 +148,7 @@ class Controller(QObject):
         m.batch.connect(self.window.on_ids)
         m.batch.connect(self.on_batch)
         m.status.connect(self.window.on_status)
+        m.progress.connect(self.window.strip.show_progress)
         m.status.connect(self.on_status)
         m.warning.connect(self.on_warning)
         m.failed.connect(self.on_failed)
@@ -301,7 +302,8 @@ class Controller(QObject):
             self.replayer.stop()
             self.replayer = None
         if self.monitor is not None:
-            for signal in (self.monitor.batch, self.monitor.status, self.monitor.warning, self.monitor.failed):
+            for signal in (self.monitor.batch, self.monitor.status, self.monitor.progress, self.monitor.warning,
+                           self.monitor.failed):
                 signal.disconnect()
             self.monitor.stop()
             self.monitor.deleteLater()

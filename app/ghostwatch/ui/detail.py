@@ -45,6 +45,7 @@ class DetailPane(QScrollArea):
         self.todo = WrapLabel()
         self.step_button = QPushButton("Open the matching hardening step")
         self.step_button.clicked.connect(lambda: self.stepRequested.emit(self._step))
+        self.step_button.setEnabled(False)  # enabled by the app once the hardening wizard is there to open
         self.evidence_head = plain_label("Evidence (as the PBX wrote it)")
         self.evidence_head.setFont(heading_font(0))
         self.evidence = QPlainTextEdit()  # plain text only: a log line can never become markup
@@ -85,11 +86,12 @@ class DetailPane(QScrollArea):
 
     def show_event(self, ev: StoredEvent | None) -> None:
         self.event = ev
-        parts = (self.subtitle, self.reasons_head, self.reasons, self.todo_head, self.todo, self.step_button,
+        parts = (self.subtitle, self.reasons_head, self.reasons, self.todo_head, self.todo,
                  self.evidence_head, self.evidence, self.where, self.block_head, self.copy_ip, self.firewall_kind,
                  self.copy_rule, self.rule)
         for w in parts:
             w.setVisible(ev is not None)
+        self.step_button.setVisible(ev is not None and self.step_button.isEnabled())
         if ev is None:
             self.title.setText("Select an event to see why GhostWatch flagged it.")
             self.title.setStyleSheet("")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from ..core.summary_words import headline_words
-from ..ingest.pipeline import MonitorStatus
+from ..ingest.pipeline import MonitorStatus, Progress
 from .theme import VERDICT_COLOURS, heading_font, plain_label, set_plain
 
 
@@ -23,8 +23,13 @@ class StatusStrip(QFrame):
         self.alert = plain_label(wrap=True)  # in-window alerts where no system tray exists
         self.alert.setStyleSheet("color: #b3261e; font-weight: bold;")
         self.alert.hide()
+        self.progress = QProgressBar()  # history import: files and bytes read so far
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
         left.addWidget(self.headline)
         left.addWidget(self.monitoring)
+        left.addWidget(self.progress)
         left.addWidget(self.alert)
         outer.addLayout(left, 1)
         self.counts: dict[str, QPushButton] = {}
@@ -52,6 +57,17 @@ class StatusStrip(QFrame):
         failing = status.state == "failing" or bool(status.problems)
         self.monitoring.setStyleSheet("color: #b3261e;" if failing else "color: #455a64;")
         self.pause.setText("Resume" if status.state == "paused" else "Pause")
+
+    def show_progress(self, progress: Progress) -> None:
+        """History import progress; hidden once the import is done."""
+        if progress.done or progress.bytes_total <= 0:
+            self.progress.hide()
+            return
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(1000 * progress.bytes_done / progress.bytes_total))
+        self.progress.setFormat(f"Reading history: file {min(progress.files + 1, progress.files_total)} of "
+                                f"{progress.files_total}, {progress.lines:,} lines, {progress.events:,} events")
+        self.progress.show()
 
     def show_alert(self, text: str) -> None:
         set_plain(self.alert, text)
