@@ -242,3 +242,26 @@ def test_correlation_survives_a_restart(rig, tmp_path):
     rig.collector.wait(lambda c: len(c.events) == 8)
     flagged = [e.record.extension for e in rig.collector.events if any(r.code == "enumeration" for r in e.reasons)]
     assert flagged == ["6", "7", "8"]
+
+
+def test_history_import_agrees_with_scan_on_the_demo_office(rig, tmp_path):
+    """Importing merges the office's three logs by time exactly as `scan` does: same verdicts, same sightings."""
+    from datetime import datetime
+
+    from ghostwatch.core.settings import DetectionSettings
+    from ghostwatch.demo.write import write_logs
+    from ghostwatch.ingest.scan import scan
+
+    from .harness import SIGNATURES
+
+    logs = tmp_path / "office"
+    write_logs(logs, datetime(2026, 11, 25))
+    scanned = []
+    scan([logs], DetectionSettings(home_region="US"), SIGNATURES, scanned.append)
+    rig.start(logs, import_history=True)
+    rig.collector.wait(lambda c: len(c.events) == len(scanned))
+    assert rig.monitor.settle()
+    live = rig.collector.events
+    assert [(e.record.line, e.record.file, e.verdict) for e in live] == \
+        [(e.record.line, e.record.file, e.verdict) for e in scanned]
+    assert sum(e.verdict == "ghost" for e in live) == 3

@@ -28,6 +28,7 @@ from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from ..store.history import History, Position
 from .follow import Chunk, FollowedFile, Follower, Problem, advance
+from .reader import rotation_key
 
 log = logging.getLogger(__name__)
 
@@ -345,13 +346,16 @@ class Monitor:
 
         # merge: release records in time order while no file that may hold earlier records is waiting for input
         files = {k: h for k, h in self._held.items() if h.items}
-        heap = [(h.items[0][0], k) for k, h in files.items()]
-        heapq.heapify(heap)
         owners = self._owners()
+        # equal times: files in the order `scan` reads them, so live and scan keep the same sighting of a call
+        # that two logs report (the dialplan line or the CDR row)
+        order = {k: rotation_key(owners[k].path) if k in owners else () for k in files}
+        heap = [(h.items[0][0], order[k], k) for k, h in files.items()]
+        heapq.heapify(heap)
         released: list[tuple[Record, float, int]] = []
         if len(heap) == 1 and all(h.at_eof or h.items for h in self._held.values()):
             # one file has news (the usual live case): its records are already in order
-            k = heap.pop()[1]
+            k = heap.pop()[2]
             held = self._held[k]
             take = min(len(held.items), MAX_EVENTS_PER_COMMIT)
             released = [(rec, key, k) for key, rec in (held.items.popleft() for _ in range(take))]
@@ -360,14 +364,14 @@ class Monitor:
         while heap and len(released) < MAX_EVENTS_PER_COMMIT:
             if any(not h.items and not h.at_eof for h in self._held.values()):
                 break
-            key, k = heapq.heappop(heap)
+            key, _, k = heapq.heappop(heap)
             held = self._held[k]
             _, rec = held.items.popleft()
             held.released += 1
             released.append((rec, key, k))
             touched[k] = owners[k]
             if held.items:
-                heapq.heappush(heap, (held.items[0][0], k))
+                heapq.heappush(heap, (held.items[0][0], order[k], k))
         now = now_epoch(self.clock)
         events: list[tuple[Event, float]] = []
         seen, classify = self.classifier.deduper.seen, self.classifier.classify
