@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -172,32 +173,16 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
-        a = QAction("Export events as CSV…", self)
-        a.triggered.connect(self.export_csv)
-        m.addAction(a)
-        a = QAction("Find my PBX's logs…", self)
-        a.triggered.connect(self.setupRequested)
-        m.addAction(a)
-        a = QAction("Settings…", self)
-        a.setShortcut(QKeySequence.StandardKey.Preferences)
-        a.triggered.connect(self.settingsRequested)
-        m.addAction(a)
+        add_action(m, "Export events as CSV…", self.export_csv)
+        add_action(m, "Find my PBX's logs…", self.setupRequested)
+        add_action(m, "Settings…", self.settingsRequested, QKeySequence.StandardKey.Preferences)
         m.addSeparator()
-        a = QAction("Quit GhostWatch", self)
-        a.setShortcut(QKeySequence.StandardKey.Quit)
-        a.triggered.connect(self.quitRequested)
-        m.addAction(a)
+        add_action(m, "Quit GhostWatch", self.quitRequested, QKeySequence.StandardKey.Quit)
         m = bar.addMenu("&Monitoring")
-        self.pause_action = QAction("Pause monitoring", self)
-        self.pause_action.triggered.connect(self.pauseToggled)
-        m.addAction(self.pause_action)
+        self.pause_action = add_action(m, "Pause monitoring", self.pauseToggled)
         m = bar.addMenu("&Help")
-        a = QAction("What is a ghost call?", self)
-        a.triggered.connect(self.explain)
-        m.addAction(a)
-        a = QAction("About GhostWatch", self)
-        a.triggered.connect(self.about)
-        m.addAction(a)
+        add_action(m, "What is a ghost call?", self.explain)
+        add_action(m, "About GhostWatch", self.about)
 
     # -- live data ------------------------------------------------------------------------------------------
     @Slot(int, int, int)
@@ -352,4 +337,14 @@ class MainWindow(QMainWindow):
         self.quitRequested.emit()
 
 
-__all__ = ["MainWindow", "COLUMNS"]
+def add_action(menu: QMenu, text: str, target, shortcut: QKeySequence.StandardKey | None = None) -> QAction:
+    """A menu entry triggering `target` (a slot or a signal)."""
+    action = QAction(text, menu)
+    if shortcut is not None:
+        action.setShortcut(shortcut)
+    action.triggered.connect(target)
+    menu.addAction(action)
+    return action
+
+
+__all__ = ["MainWindow", "COLUMNS", "add_action"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from ..core.notify_policy import Notification
+from .main_window import add_action
 from .theme import icon
 
 
@@ -24,19 +24,11 @@ class Tray(QObject):
         self.last_event_id: int | None = None
         self.icon: QSystemTrayIcon | None = None
         self.menu = QMenu()
-        a = QAction("Open GhostWatch", self.menu)
-        a.triggered.connect(self.openRequested)
-        self.menu.addAction(a)
-        self.pause_action = QAction("Pause monitoring", self.menu)
-        self.pause_action.triggered.connect(self.pauseToggled)
-        self.menu.addAction(self.pause_action)
-        a = QAction("Settings…", self.menu)
-        a.triggered.connect(self.settingsRequested)
-        self.menu.addAction(a)
+        add_action(self.menu, "Open GhostWatch", self.openRequested)
+        self.pause_action = add_action(self.menu, "Pause monitoring", self.pauseToggled)
+        add_action(self.menu, "Settings…", self.settingsRequested)
         self.menu.addSeparator()
-        a = QAction("Quit", self.menu)
-        a.triggered.connect(self.quitRequested)
-        self.menu.addAction(a)
+        add_action(self.menu, "Quit", self.quitRequested)
         if self.available:
             self.icon = QSystemTrayIcon(icon("ghostwatch"), self)
             self.icon.setToolTip("GhostWatch: watching your phone system")
