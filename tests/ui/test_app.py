@@ -173,3 +173,22 @@ def test_history_import_shows_progress_then_hides_it(qtbot, qapp, tmp_path):
         assert seen[-1].files == seen[-1].files_total == 1 and seen[-1].events == 20001
     finally:
         c.shutdown()
+
+
+def test_detail_pane_opens_the_matching_hardening_step(qtbot, controller):
+    c, log = controller
+    qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
+    with open(log, "ab") as fh:
+        fh.write(ghost_line(6))
+    qtbot.waitUntil(lambda: c.window.model.rowCount() == 1, timeout=10000)
+    c.window.table.selectRow(0)
+    button = c.window.detail.step_button
+    assert button.isEnabled() and not button.isHidden()
+    button.click()
+    dialog = c.checklist_dialog
+    assert dialog is not None and dialog.isVisible()
+    shown = dialog.steps[dialog.list.currentRow()]
+    assert shown.id == "block-direct-ip"  # the advice for a scanner's caller ID (1001)
+    assert dialog.text.toPlainText().startswith("Block calls straight to an IP address")
+    assert "features.direct_ip_call_enable = 0" in dialog.text.toPlainText()
+    dialog.close()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core.app_settings import AppSettings, SettingsStore
 from ..core.autostart import set_autostart
+from ..core.hardening.checklist import load_checklist
 from ..core.notify_policy import Notice, Notification, NotifyPolicy
 from ..core.signatures import Signatures
 from ..demo.replay import Replayer
@@ -64,6 +65,8 @@ class Controller(QObject):
         self.tray: Tray | None = None
         self.policy = NotifyPolicy(self.settings.notify_level, self.settings.quiet_hours)
         self.notifications: list[Notification] = []
+        self.checklist = load_checklist(resources_dir() / "checklist.toml")
+        self.checklist_dialog = None
         self.mode = "watch"
         self._closing = False
 
@@ -132,6 +135,10 @@ class Controller(QObject):
         w.settingsRequested.connect(self.open_settings)
         w.setupRequested.connect(self.first_run)
         w.quitRequested.connect(self.quit)
+        w.stepRequested.connect(self.show_step)
+        w.checklistRequested.connect(lambda: self.show_step(""))
+        w.detail.step_button.setEnabled(True)
+        t.checklistRequested.connect(lambda: self.show_step(""))
         t.openRequested.connect(self.show_window)
         t.pauseToggled.connect(self.toggle_pause)
         t.settingsRequested.connect(self.open_settings)
@@ -211,6 +218,18 @@ class Controller(QObject):
             self.window.statusBar().showMessage(message, 15000)
 
     # -- user actions ---------------------------------------------------------------------------------------
+    @Slot(str)
+    def show_step(self, step_id: str) -> None:
+        """The hardening checklist, opened at one step (from the detail pane) or at the first."""
+        from .checklist_dialog import ChecklistDialog
+
+        if self.checklist_dialog is None:
+            self.checklist_dialog = ChecklistDialog(self.checklist, self.window)
+        if step_id:
+            self.checklist_dialog.show_step(step_id)
+        self.checklist_dialog.show()
+        self.checklist_dialog.raise_()
+
     @Slot()
     def toggle_pause(self) -> None:
         if self.monitor is None:

@@ -45,7 +45,7 @@ class DetailPane(QScrollArea):
         self.todo = WrapLabel()
         self.step_button = QPushButton("Open the matching hardening step")
         self.step_button.clicked.connect(lambda: self.stepRequested.emit(self._step))
-        self.step_button.setEnabled(False)  # enabled by the app once the hardening wizard is there to open
+        self.step_button.setEnabled(False)  # enabled by the app, which opens the checklist
         self.evidence_head = plain_label("Evidence (as the PBX wrote it)")
         self.evidence_head.setFont(heading_font(0))
         self.evidence = QPlainTextEdit()  # plain text only: a log line can never become markup

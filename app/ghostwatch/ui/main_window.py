@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
     pauseToggled = Signal()
     settingsRequested = Signal()
     setupRequested = Signal()
+    checklistRequested = Signal()
     quitRequested = Signal()
     stepRequested = Signal(str)
 
@@ -180,6 +181,8 @@ class MainWindow(QMainWindow):
         add_action(m, "Quit GhostWatch", self.quitRequested, QKeySequence.StandardKey.Quit)
         m = bar.addMenu("&Monitoring")
         self.pause_action = add_action(m, "Pause monitoring", self.pauseToggled)
+        m = bar.addMenu("&Tools")
+        add_action(m, "Hardening checklist…", self.checklistRequested)
         m = bar.addMenu("&Help")
         add_action(m, "What is a ghost call?", self.explain)
         add_action(m, "About GhostWatch", self.about)
