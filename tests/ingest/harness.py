@@ -91,6 +91,15 @@ class Rig:
         assert self.monitor.settle()
         return self.monitor
 
+    def watching(self, name: str = "messages") -> tuple[Path, Path]:
+        """An empty log `name` in a new folder, followed from now on: (folder, file)."""
+        logs = self.tmp / "logs"
+        logs.mkdir()
+        log = logs / name
+        log.write_bytes(b"")
+        self.start(logs)
+        return logs, log
+
     def stop(self) -> None:
         if self.monitor is not None:
             self.monitor.stop()

@@ -51,11 +51,7 @@ def test_half_written_line_waits_for_its_newline(rig, tmp_path):
 
 
 def test_copytruncate(rig, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    f = logs / "messages"
-    f.write_bytes(b"")
-    rig.start(logs)
+    logs, f = rig.watching()
     append(f, lines(1, 5))
     rig.collector.wait(lambda c: len(c.events) == 4)
     shutil.copy(f, logs / "messages.1")
@@ -68,11 +64,7 @@ def test_copytruncate(rig, tmp_path):
 
 
 def test_rename_rotation_drains_the_old_file_first(rig, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    f = logs / "messages"
-    f.write_bytes(b"")
-    rig.start(logs)
+    logs, f = rig.watching()
     append(f, lines(1, 4))
     rig.collector.wait(lambda c: len(c.events) == 3)
     os.rename(f, logs / "messages.1")
@@ -85,11 +77,7 @@ def test_rename_rotation_drains_the_old_file_first(rig, tmp_path):
 
 
 def test_dated_rotation_name(rig, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    f = logs / "full"
-    f.write_bytes(b"")
-    rig.start(logs)
+    logs, f = rig.watching("full")
     append(f, lines(1, 3))
     rig.collector.wait(lambda c: len(c.events) == 2)
     os.rename(f, logs / "full-20261126")
@@ -100,11 +88,7 @@ def test_dated_rotation_name(rig, tmp_path):
 
 
 def test_delete_and_recreate(rig, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    f = logs / "messages"
-    f.write_bytes(b"")
-    rig.start(logs)
+    logs, f = rig.watching()
     append(f, lines(1, 3))
     rig.collector.wait(lambda c: len(c.events) == 2)
     f.unlink()
@@ -201,11 +185,7 @@ def test_history_import_reads_rotated_and_gz_files_oldest_first(rig, tmp_path):
 
 
 def test_restart_resumes_exactly(rig, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    f = logs / "messages"
-    f.write_bytes(b"")
-    rig.start(logs)
+    logs, f = rig.watching()
     append(f, lines(1, 4))
     rig.collector.wait(lambda c: len(c.events) == 3)
     rig.stop()
