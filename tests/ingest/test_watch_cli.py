@@ -64,3 +64,12 @@ def test_ipc_protocol_round_trips_and_ignores_garbage():
     assert ipc.decode(ipc.warning_line("w")) == ("warning", "w")
     for junk in ("", "not json", '{"t": "batch"}', '{"t": "status", "state": 1}', "[1, 2]", '{"t": "other"}'):
         assert ipc.decode(junk) is None
+
+
+def test_a_broken_history_database_is_one_clear_line(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "history.sqlite3").write_text("this is not a database\n")
+    w = watch([str(tmp_path), "--once", "--data-dir", str(tmp_path / "data")])
+    rc = w.wait()
+    err = list(w.stderr.queue)
+    assert rc == 2 and len(err) == 1 and "cannot use the history database" in err[0] and "move it aside" in err[0]

@@ -192,3 +192,13 @@ def test_detail_pane_opens_the_matching_hardening_step(qtbot, controller):
     assert dialog.text.toPlainText().startswith("Block calls straight to an IP address")
     assert "features.direct_ip_call_enable = 0" in dialog.text.toPlainText()
     dialog.close()
+
+
+def test_broken_history_database_stops_the_app_with_a_message(tmp_path):
+    (tmp_path / "history.sqlite3").write_text("this is not a database\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT / "app"))
+    proc = subprocess.run([sys.executable, "-m", "ghostwatch", "--data-dir", str(tmp_path), "--logs", str(tmp_path),
+                           "--exit-after", "5"], capture_output=True, text=True, env=env, timeout=60)
+    lines = [ln for ln in proc.stderr.splitlines() if "propagateSizeHints" not in ln]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(lines) == 1 and "cannot use the history database" in lines[0]

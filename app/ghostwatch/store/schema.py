@@ -83,7 +83,15 @@ class StoreError(Exception):
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    """Open the database; a writer also migrates it (after copying the file aside)."""
+    """Open the database; a writer also migrates it (after copying the file aside). Raises StoreError."""
+    try:
+        return _connect(path, readonly)
+    except sqlite3.DatabaseError as exc:  # not a database, corrupt, locked, read-only medium
+        raise StoreError(f"cannot use the history database {path}: {exc} (move it aside to start a new "
+                         f"history, or choose another data directory)") from exc
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -25,6 +25,7 @@ from ..ingest.pipeline import MonitorStatus
 from ..paths import AppPaths, resources_dir
 from ..store.history import History
 from ..store.queries import HistoryReader
+from ..store.schema import StoreError
 from .event_model import LIVE_INSERT_LIMIT
 from .main_window import MainWindow
 from .monitor_process import MonitorProcess
@@ -383,7 +384,15 @@ def run_gui(opts: LaunchOptions) -> int:
     if server is not None:
         server.newConnection.connect(lambda: (server.nextPendingConnection(), controller.show_window()))
     try:
-        controller.start()
+        try:
+            controller.start()
+        except StoreError as exc:  # a broken history database: say so, once, and stop
+            print(f"ghostwatch: {exc}", file=sys.stderr)
+            if opts.interactive:
+                box = QMessageBox(QMessageBox.Icon.Critical, "GhostWatch cannot start", str(exc))
+                box.setTextFormat(Qt.TextFormat.PlainText)
+                box.exec()
+            return 2
         return app.exec()
     finally:
         controller.shutdown()
