@@ -1,15 +1,17 @@
 """Benchmark: `ghostwatch scan --json` against fail2ban-regex (asterisk filter) and a bare Python read loop.
 
-    python bench/scan_throughput.py [--lines 1000000] [--small 100000]
+    python bench/scan_throughput.py [--lines 1000000] [--small 100000] [--runs 3]
 
-Generates the logs once into bench/data/ (deterministic), runs each tool as a subprocess under /usr/bin/time for
-wall time and peak RSS, checks GhostWatch's findings against the ground truth, and prints a Markdown table.
+Generates the logs once into bench/data/ (deterministic), runs each tool as a subprocess, sampling the memory of
+the process and its children every 20 ms in a separate run (summed RSS and PSS), checks GhostWatch's findings
+against the ground truth, and prints a Markdown table. GhostWatch runs `--runs` times; the median is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,16 +23,65 @@ DATA = HERE / "data"
 F2B_FILTER = Path("/etc/fail2ban/filter.d/asterisk.conf")
 
 
-def measure(cmd: list[str], stdout: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one command."""
-    out = open(stdout, "w") if stdout else subprocess.DEVNULL
-    with out if stdout else open("/dev/null", "w") as sink:
+def _tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (a scan may fork a parsing child)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def _memory(pids: list[int]) -> tuple[int, int]:
+    """Summed RSS and PSS (KiB) of `pids`; PSS counts pages a forked child shares with its parent once."""
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, pss
+
+
+def measure(cmd: list[str], stdout: Path | None = None, env: dict | None = None,
+            sample: bool = False) -> tuple[float, int, int]:
+    """Wall seconds, and with `sample` the peak summed RSS and PSS (KiB) of the command and its children.
+
+    Sampling costs CPU, so times come from unsampled runs and memory from a separate sampled one.
+    """
+    with open(stdout or os.devnull, "w") as sink:
         t0 = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=sink, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, **(env or {})})
+        peak_rss = peak_pss = 0
+        while sample and proc.poll() is None:
+            rss, pss = _memory(_tree(proc.pid))
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.02)
+        err = proc.stderr.read()
+        proc.wait()
         wall = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"{cmd[0]} failed: {proc.stderr[-2000:]}")
-    return wall, int(proc.stderr.strip().splitlines()[-1])
+        raise SystemExit(f"{cmd[0]} failed: {err[-2000:]}")
+    return wall, peak_rss, peak_pss
+
+
+def median_run(cmd: list[str], stdout: Path, runs: int, env: dict | None = None) -> tuple[float, int, int]:
+    """The median wall time of `runs` (this machine's timings wander by 20%), and memory from one sampled run."""
+    walls = sorted(measure(cmd, stdout, env)[0] for _ in range(runs))
+    _, rss, pss = measure(cmd, stdout, env, sample=True)
+    return walls[len(walls) // 2], rss, pss
 
 
 def ensure_log(lines: int) -> Path:
@@ -59,32 +110,36 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--small", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3, help="runs of each ghostwatch scan; the median is reported")
     args = ap.parse_args()
     gw = [str(Path(sys.executable).with_name("ghostwatch")), "scan", "--json"]
     big, small = ensure_log(args.lines), ensure_log(args.small)
     out = HERE / "out"
     out.mkdir(exist_ok=True)
     rows = []
-    gw_big = measure([*gw, str(big)], out / "scan-big.json")
-    gw_small = measure([*gw, str(small)], out / "scan-small.json")
-    loop = measure([sys.executable, "-c", f"n=0\nfor _ in open({str(big)!r}, 'rb'): n += 1\nprint(n)"])
+    gw_big = median_run([*gw, str(big)], out / "scan-big.json", args.runs)
+    gw_small = median_run([*gw, str(small)], out / "scan-small.json", args.runs)
+    loop = median_run([sys.executable, "-c", f"n=0\nfor _ in open({str(big)!r}, 'rb'): n += 1\nprint(n)"],
+                      out / "loop.txt", 1)
     rows.append(("ghostwatch scan --json", args.lines, *gw_big))
     rows.append(("ghostwatch scan --json", args.small, *gw_small))
     rows.append(("bare Python read loop", args.lines, *loop))
     if shutil.which("fail2ban-regex") and F2B_FILTER.exists():
-        f2b = measure(["fail2ban-regex", str(big), str(F2B_FILTER)])
+        f2b = median_run(["fail2ban-regex", str(big), str(F2B_FILTER)], out / "fail2ban.txt", 1)
         rows.append(("fail2ban-regex (asterisk filter)", args.lines, *f2b))
     else:
         f2b = None
     truth = check_truth(big, out / "scan-big.json")
-    print("| tool | lines | wall s | lines/s | peak RSS MiB |\n|---|---:|---:|---:|---:|")
-    for name, n, wall, rss in rows:
-        print(f"| {name} | {n:,} | {wall:.2f} | {n / wall:,.0f} | {rss / 1024:.0f} |")
+    print("| tool | lines | wall s | lines/s | peak RSS MiB (sum) | peak PSS MiB (sum) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, n, wall, rss, pss in rows:
+        print(f"| {name} | {n:,} | {wall:.2f} | {n / wall:,.0f} | {rss / 1024:.0f} | {pss / 1024:.0f} |")
     print()
     if f2b:
-        print(f"- speed vs fail2ban-regex: {f2b[0] / gw_big[0]:.1f}x; peak memory ratio (ghostwatch / fail2ban): "
-              f"{gw_big[1] / f2b[1]:.2f}")
-    print(f"- memory growth {args.small:,} -> {args.lines:,} lines: {gw_big[1] / gw_small[1]:.2f}x")
+        print(f"- speed vs fail2ban-regex: {f2b[0] / gw_big[0]:.1f}x; "
+              f"peak memory ratio (ghostwatch / fail2ban), RSS {gw_big[1] / f2b[1]:.2f}, PSS {gw_big[2] / f2b[2]:.2f}")
+    print(f"- memory growth {args.small:,} -> {args.lines:,} lines: RSS {gw_big[1] / gw_small[1]:.2f}x, "
+          f"PSS {gw_big[2] / gw_small[2]:.2f}x")
     print(f"- ground truth: {truth['found_with_ip']:,} of {truth['attack_lines']:,} attack lines flagged with their "
           f"source IP; {truth['benign_flagged']} benign lines flagged; verdicts {truth['verdicts']}")
     (out / "results.json").write_text(json.dumps({"rows": rows, "truth": truth}, indent=2))

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="forget events older than N days at start (default 400; 0 keeps everything)")
     _detection_options(w)
 
+    from .cli_hardening import add_parsers
+
+    add_parsers(sub)
+
     d = sub.add_parser("demo", help="the desktop app on a demo office whose logs are written live")
     _gui_options(d)
     d.add_argument("--night-seconds", type=float, default=90.0, metavar="S",
@@ -283,6 +287,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return cmd_scan(args, out)
         if args.command == "watch":
             return cmd_watch(args, out)
+        if args.command in ("audit", "selftest", "rang"):
+            from . import cli_hardening
+
+            handler = {"audit": cli_hardening.cmd_audit, "selftest": cli_hardening.cmd_selftest,
+                       "rang": cli_hardening.cmd_rang}[args.command]
+            return handler(args, out, UsageError)
         if args.command in (None, "demo"):
             return cmd_gui(args)
         raise UsageError(f"ghostwatch: unknown command {args.command}")

@@ -24,13 +24,13 @@ def parse_ip(text: str | None) -> IPAddress | None:
     return addr
 
 
+@lru_cache(maxsize=65536)
 def normal_ip(text: str | None) -> str | None:
     """The canonical text of an IP address (IPv6 unbracketed and compressed), or None if it is not one."""
     addr = parse_ip(text)
     return str(addr) if addr is not None else None
 
 
-@lru_cache(maxsize=8192)  # a scan or a flood repeats the same few addresses
 def split_hostport(text: str, *, port_always: bool = False) -> tuple[str | None, int | None]:
     """Split `1.2.3.4:5060`, `[2001:db8::1]:5060`, `UDP:1.2.3.4:5060`, `2001:db8::1` into (ip, port).
 
@@ -38,6 +38,10 @@ def split_hostport(text: str, *, port_always: bool = False) -> tuple[str | None,
     (res_pjsip before 13.24 printed `2001:db8::1:5060`). Returns (None, None) when no IP address is found.
     """
     s = text.strip()
+    if s[:1].isdigit() and s.count(":") == 1:  # the common case, `1.2.3.4:5060`: ports vary, hosts repeat
+        host, _, p = s.partition(":")
+        ip = normal_ip(host)
+        return (ip, _port(p)) if ip else (None, None)
     for prefix in ("UDP:", "TCP:", "TLS:", "WS:", "WSS:", "udp:", "tcp:", "tls:", "ws:", "wss:"):
         if s.startswith(prefix):
             s = s[len(prefix):]

@@ -80,6 +80,8 @@ class AsteriskParser(Parser):
         self.keywords = (*_MESSAGE_KEYWORDS, asterisk_security.KEYWORD, b'("PJSIP/anonymous-')
         self.hit_patterns = (re.compile(rb"@(?:" + contexts + rb"):\d"),) if contexts else ()
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
+        self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
+        self._raw_chan: bytes | None = None
         self._trace_callids: OrderedDict[str, None] = OrderedDict()
         self._last_stamp: str | None = None
         self._last_time: tuple[str | None, float | None] = (None, None)
@@ -105,7 +107,16 @@ class AsteriskParser(Parser):
 
     # -- dispatch ---------------------------------------------------------------------------------------------
     def handle(self, buf: bytes, start: int, end: int, line_no: int, final: bool):
-        text = decode_line(buf[start:end])
+        line = buf[start:end]
+        raw_chan = None
+        if b"Executing [" in line:  # most dialplan lines are later steps of a call already reported: skip early
+            q = line.find(b'("')
+            if q >= 0:
+                raw_chan = line[q + 2:line.find(b'"', q + 2)]
+                if raw_chan in self._seen_raw:
+                    return [], end + 1
+        self._raw_chan = raw_chan  # for _executing, which remembers the channel in both forms
+        text = decode_line(line)
         if "<--- " in text:
             if asterisk_sip_trace.START.search(text):
                 return self._trace_block(buf, start, end, line_no, final, text)
@@ -114,6 +125,8 @@ class AsteriskParser(Parser):
         return self.parse_line(text, line_no), end + 1
 
     def _time(self, text: str) -> tuple[str | None, float | None]:
+        if text.startswith("[") and text[1:text.find("]", 1, 40)] == self._last_stamp:
+            return self._last_time  # the default prefix, same second as the line before: no regex needed
         m = _BRACKET_DATE.search(text, 0, 160)
         if m:
             stamp = m.group(1)
@@ -163,7 +176,7 @@ class AsteriskParser(Parser):
     def _record(self, text: str, line_no: int, kind: Kind, **fields) -> Record:
         time, epoch = self._time(text)
         if "call_id" not in fields:
-            m = _CALLID.search(text, 0, 200)
+            m = _CALLID.search(text, 0, 200) if "[C-" in text[:200] else None
             fields["call_id"] = m.group(1) if m else None
         return Record(time=time, file=self.file, line=line_no, format=FORMAT, kind=kind, epoch=epoch,
                       raw=(text,), **fields)
@@ -243,6 +256,11 @@ class AsteriskParser(Parser):
         self._seen_channels[chan] = None
         if len(self._seen_channels) > 20000:
             self._seen_channels.popitem(last=False)
+        raw_chan, self._raw_chan = self._raw_chan, None
+        if raw_chan:
+            self._seen_raw[raw_chan] = None
+            if len(self._seen_raw) > 20000:
+                self._seen_raw.popitem(last=False)
         guest = anonymous_chan or ip_named
         return [self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
                              outcome=Outcome.UNKNOWN, anonymous=guest, external=True,

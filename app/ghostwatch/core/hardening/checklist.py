@@ -17,7 +17,7 @@ class Step:
     id: str
     title: str
     why: str
-    check: str = ""
+    checks: tuple[str, ...] = ()
     pbx: dict[str, str] = field(default_factory=dict)
     phones: dict[str, str] = field(default_factory=dict)
     caution: str = ""
@@ -37,8 +37,12 @@ class Step:
 def load_checklist(path: Path) -> list[Step]:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
-    steps = [Step(s["id"], s["title"], s["why"], s.get("check", ""), dict(s.get("pbx", {})),
-                  dict(s.get("phones", {})), s.get("caution", "")) for s in data["step"]]
+    steps = []
+    for s in data["step"]:
+        check = s.get("check", ())
+        checks = (check,) if isinstance(check, str) else tuple(check)
+        steps.append(Step(s["id"], s["title"], s["why"], tuple(c for c in checks if c), dict(s.get("pbx", {})),
+                          dict(s.get("phones", {})), s.get("caution", "")))
     ids = [s.id for s in steps]
     if len(ids) != len(set(ids)):
         raise ValueError("checklist: step ids must be unique")
