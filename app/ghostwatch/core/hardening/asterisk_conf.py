@@ -166,7 +166,10 @@ class _Reader:
         if not arg:
             return
         target = Path(arg) if Path(arg).is_absolute() else self.dir / arg
-        matches = sorted(glob.glob(str(target))) if any(c in arg for c in "*?[") else [str(target)]
+        if any(c in arg for c in "*?["):
+            matches = sorted(glob.glob(str(target)))
+        else:
+            matches = [str(target)] if target.exists() else []
         if not matches and word == "#include":
             self.conf.problems.append(f"{path.name}: includes {arg}, which does not exist")
         for match in matches:

@@ -18,6 +18,11 @@ from typing import Any
 from ..text import display_text
 
 TIMEOUT = 4.0
+# Your own network: loopback, RFC 1918, IPv6 unique-local and link-local. (Python's `is_private` also counts the
+# documentation and benchmarking ranges, which are nobody's office.)
+OWN_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12",
+                                                       "192.168.0.0/16", "169.254.0.0/16", "::1/128", "fc00::/7",
+                                                       "fe80::/10"))
 RETRANSMIT = (0.5, 1.0, 2.0)  # seconds after sending, as SIP timer T1 doubles
 
 
@@ -66,7 +71,9 @@ def check_target(target: str) -> tuple[str, int]:
         addr = ipaddress.ip_address(host)
     except ValueError:
         raise SelfTestRefused(f"give the PBX's IP address (not a name): {display_text(host, 60)!r}") from None
-    if addr.is_unspecified or addr.is_multicast or not (addr.is_loopback or addr.is_private):
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if not any(addr.version == n.version and addr in n for n in OWN_NETWORKS):
         raise SelfTestRefused(f"{addr} is not a loopback or private (office network) address; GhostWatch only "
                               f"tests a PBX on your own network")
     return str(addr), port

@@ -1,0 +1,207 @@
+"""The hardening audit on configurations written for these tests (tests/data/pbx): every check's status and the
+evidence line it points at, hostile files, the command line and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ghostwatch.cli import main
+from ghostwatch.core.hardening.asterisk_conf import read_conf
+from ghostwatch.core.hardening.audit import AuditError, run_audit
+from ghostwatch.core.hardening.findings import Status
+from ghostwatch.core.hardening.progress import pbx_key, step_states
+from ghostwatch.core.hardening.report_html import render_report
+from ghostwatch.paths import resources_dir
+
+PBX = Path(__file__).resolve().parents[1] / "data" / "pbx"
+
+# fixture -> check -> (status, a piece of the evidence of the first finding with that status)
+EXPECTED = {
+    "asterisk-chan_sip-insecure": {
+        "sip_ports": ("fail", "sip.conf:4: udpbindaddr=0.0.0.0"),
+        "guest_calls": ("fail", "sip.conf:2: [general]  (allowguest not set: yes)"),
+        "weak_secrets": ("fail", "sip.conf:11: secret=********"),
+        "insecure_invite": ("fail", "sip.conf:23: insecure=port,invite"),
+        "nat_settings": ("cannot_tell", "sip.conf:2: [general]"),
+        "identity_headers": ("fail", "sip.conf:25: trustrpid=yes"),
+        "acl": ("fail", "sip.conf:2: [general]"),
+        "logging": ("fail", "logger.conf:3: console => notice,warning,error"),
+    },
+    "asterisk-pjsip-insecure": {
+        "sip_ports": ("fail", "pjsip.conf:5: bind=0.0.0.0"),
+        "guest_calls": ("fail", "pjsip.conf:9: [anonymous]"),
+        "weak_secrets": ("fail", "pjsip.conf:28: password=********"),
+        "nat_settings": ("fail", "pjsip.conf:7: external_signaling_address=203.0.113.10"),
+        "identity_headers": ("fail", "pjsip.conf:22: trust_id_inbound=yes"),
+        "acl": ("fail", "pjsip.conf:2: [transport-udp]"),
+        "logging": ("cannot_tell", "logger.conf: missing"),
+    },
+    "asterisk-chan_sip-partly": {
+        "sip_ports": ("fail", "sip.conf:5: bindport=5060"),
+        "guest_calls": ("pass", "sip.conf:3: allowguest=no"),
+        "weak_secrets": ("fail", "sip.conf:19: secret=********"),
+        "insecure_invite": ("pass", "sip.conf: 3 peers checked"),
+        "nat_settings": ("pass", "sip.conf:8: localnet=192.168.10.0/255.255.255.0"),
+        "acl": ("pass", "sip.conf:6: deny=0.0.0.0/0.0.0.0"),
+        "logging": ("pass", "logger.conf:3: security => security"),
+    },
+    "asterisk-pjsip-hardened": {
+        "sip_ports": ("pass", "pjsip.conf:5: bind=0.0.0.0:5160"),
+        "guest_calls": ("pass", "pjsip.conf: 3 endpoints checked"),
+        "weak_secrets": ("pass", "2 passwords checked"),
+        "nat_settings": ("pass", "pjsip.conf:6: local_net=192.168.1.0/24"),
+        "identity_headers": ("pass", "pjsip.conf"),
+        "acl": ("pass", "pjsip.conf:10: [office-acl]"),
+        "logging": ("pass", "logger.conf:5: security => security"),
+    },
+    "freeswitch-default": {
+        "sip_ports": ("fail", 'sip_profiles/external.xml:7: <param name="sip-port" value="$${external_sip_port}"/>  '
+                              "(= 5080)"),
+        "guest_calls": ("fail", "sip_profiles/external.xml:8"),
+        "weak_secrets": ("fail", 'vars.xml:3: <X-PRE-PROCESS cmd="set" data="default_password=********"/>'),
+        "nat_settings": ("fail", 'sip_profiles/external.xml:10: <param name="ext-sip-ip" value="auto-nat"/>'),
+        "acl": ("fail", "sip_profiles/external.xml:1"),
+        "logging": ("fail", 'sip_profiles/internal.xml:9: <param name="log-auth-failures" value="false"/>'),
+    },
+    "freeswitch-hardened": {
+        "sip_ports": ("pass", "(= 5180)"),
+        "guest_calls": ("pass", "apply-inbound-acl"),
+        "weak_secrets": ("pass", "vars.xml:2"),
+        "nat_settings": ("pass", "local-network-acl"),
+        "acl": ("pass", "providers"),
+        "logging": ("pass", "log-auth-failures"),
+    },
+}
+PASSWORDS = ["Vq8kL2mpR7zT4xWn", "h3RbT9yQw2LxNc6s", "Tr0ub4dor-and-3-more", "N8vD2qLmX7cK4pZr", "pX7rL2vQ9mK4tW8z",
+             "Jd8Qm2xR7vTn5pLw"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_check_names_its_status_and_evidence(name: str) -> None:
+    result = run_audit(PBX / name, resources_dir())
+    by_check: dict[str, list] = {}
+    for f in result.findings():
+        by_check.setdefault(f.check, []).append(f)
+    for check, (status, evidence) in EXPECTED[name].items():
+        findings = by_check.get(check, [])
+        assert findings, f"{name}: no finding for {check}"
+        overall = "fail" if any(f.status is Status.FAIL for f in findings) else findings[0].status.value
+        assert overall == status, f"{name}: {check} is {overall}, expected {status}: {findings}"
+        same = [f for f in findings if f.status.value == status]
+        shown = [str(e) for f in same for e in f.evidence]
+        assert any(evidence in s for s in shown), f"{name}: {check}: {evidence!r} not in {shown}"
+        if status == "fail":
+            assert all(f.fix.strip() for f in same), f"{name}: {check} fails without a fix"
+
+
+@pytest.mark.parametrize("name", ["asterisk-pjsip-hardened", "freeswitch-hardened"])
+def test_a_hardened_system_is_all_green(name: str) -> None:
+    result = run_audit(PBX / name, resources_dir())
+    statuses = {r.step.id: r.status.value for r in result.steps}
+    assert set(statuses.values()) <= {"pass", "manual"}, statuses
+    assert statuses["move-sip-port"] == statuses["trusted-sources"] == "pass"
+    assert not result.problems
+
+
+@pytest.mark.parametrize("name", ["asterisk-chan_sip-insecure", "asterisk-pjsip-insecure", "freeswitch-default"])
+def test_a_default_insecure_system_fails_every_checkable_step(name: str) -> None:
+    result = run_audit(PBX / name, resources_dir())
+    statuses = {r.step.id: r.status.value for r in result.steps}
+    for step in ("move-sip-port", "validate-incoming", "block-direct-ip", "trusted-sources"):
+        assert statuses[step] == "fail", (step, statuses)
+
+
+def test_templates_includes_and_modules_are_followed() -> None:
+    conf = read_conf(PBX / "asterisk-pjsip-hardened", "pjsip.conf")
+    assert conf is not None and any(f.endswith("pjsip_phones.conf") for f in conf.files)
+    ep = next(s for s in conf.of_type("endpoint") if s.name == "6001")
+    assert ep.value("acl") == "office-acl" and ep.value("context") == "from-internal"  # from [phone-tmpl](!)
+    assert ep.get("acl").file.endswith("pjsip.conf") and ep.get("auth").file.endswith("pjsip_phones.conf")
+    assert all(s.name != "phone-tmpl" for s in conf.real())
+    result = run_audit(PBX / "asterisk-pjsip-hardened", resources_dir())
+    assert result.variants == ["pjsip"]  # modules.conf: noload => chan_sip.so
+
+
+def _write(d: Path, name: str, data: str | bytes) -> None:
+    (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
+def test_hostile_configurations_give_a_result_never_a_crash(tmp_path: Path) -> None:
+    _write(tmp_path, "sip.conf", "[general]\nallowguest=no\n#include loop_a.conf\n#include missing.conf\n"
+                                 "[a](b)\ntype=friend\n[b](a)\ntype=friend\n[general](+)\nbindport=5070\n"
+                                 ";-- a block comment\nallowguest=yes\n--;\nuseragent=semi\\;colon ; comment\n")
+    _write(tmp_path, "loop_a.conf", "#include loop_b.conf\n[x]\ntype=peer\n")
+    _write(tmp_path, "loop_b.conf", "#include loop_a.conf\n#include /etc/../" + str(tmp_path)[1:] + "/sip.conf\n")
+    _write(tmp_path, "pjsip.conf", os.urandom(20000))
+    _write(tmp_path, "extensions.conf", "x=y\n" * ((5 << 20) // 4) + "[public]\nexten => s,1,Dial(SIP/1)\n")
+    result = run_audit(tmp_path, resources_dir())
+    text = " ".join(result.problems)
+    assert "include loop" in text and "missing.conf, which does not exist" in text
+    assert "pjsip.conf: not a text file" in text
+    assert "only the start was read" in text
+    conf = read_conf(tmp_path, "sip.conf")
+    general = conf.find("general")[0]
+    assert general.value("allowguest") == "no"  # the block comment hid allowguest=yes
+    assert general.value("bindport") == "5070"  # [general](+) added to the same section
+    assert general.value("useragent") == "semi;colon"
+    statuses = {r.step.id: r.status for r in result.steps}
+    assert statuses["move-sip-port"] is Status.PASS
+
+
+def test_unusable_directories_are_refused_with_a_reason(tmp_path: Path) -> None:
+    with pytest.raises(AuditError, match="no such directory"):
+        run_audit(tmp_path / "nope", resources_dir())
+    with pytest.raises(AuditError, match="does not look like an Asterisk"):
+        run_audit(tmp_path, resources_dir())
+
+
+def test_audit_cli_table_json_and_exit_status(capsys) -> None:
+    assert main(["audit", str(PBX / "asterisk-pjsip-insecure")]) == 1
+    out = capsys.readouterr().out
+    assert "[FIX] Move SIP off port 5060" in out and "bind=0.0.0.0:5160" in out
+    assert main(["audit", "--json", str(PBX / "asterisk-pjsip-hardened")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["id"] for s in doc["steps"]][:3] == ["move-sip-port", "validate-incoming", "check-invite-user"]
+    assert doc["pbx"] == "asterisk" and doc["summary"]["fail"] == 0 and doc["sip_ports"] == [5160]
+    assert {s["status"] for s in doc["steps"]} == {"pass", "manual"}
+    assert main(["audit", "/definitely/not/here"]) == 2
+    assert "no such directory" in capsys.readouterr().err
+
+
+def test_no_password_is_ever_printed(capsys, tmp_path: Path) -> None:
+    for name in EXPECTED:
+        main(["audit", "--json", "--html", str(tmp_path / f"{name}.html"), str(PBX / name)])
+        main(["audit", str(PBX / name)])
+        shown = capsys.readouterr().out + (tmp_path / f"{name}.html").read_text()
+        for secret in PASSWORDS + ["secret=1234", "password=6001", "default_password=1234"]:
+            assert secret not in shown, (name, secret)
+
+
+def test_html_report_escapes_configuration_text(tmp_path: Path) -> None:
+    shutil.copytree(PBX / "asterisk-pjsip-insecure", tmp_path / "conf")
+    with open(tmp_path / "conf" / "pjsip.conf", "a") as fh:
+        fh.write('\n[<script>alert(1)</script>]\ntype=endpoint\ncontext=<img src=x onerror="boom">\n')
+    result = run_audit(tmp_path / "conf", resources_dir())
+    states = step_states([r.step for r in result.steps], result.to_json(), {"restrict-to-proxy"})
+    html = render_report(states, pbx=pbx_key(result), phone_brand="yealink", config_dir=str(tmp_path / "conf"),
+                         checked_at=result.checked_at)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img" not in html
+    assert "Done (you confirmed)" in html  # the manual step the user confirmed
+    assert html.index("Yealink:") < html.index("Grandstream:")  # the user's own brand first
+
+
+def test_firewall_rules_cli(capsys) -> None:
+    assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "iptables",
+                 "--trusted", "192.168.1.0/24,198.51.100.7"]) == 0
+    out = capsys.readouterr().out
+    assert "iptables -A GHOSTWATCH-SIP -s 198.51.100.7/32 -j RETURN" in out
+    assert "--dports 5060,5080,10000:20000" in out
+    assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw"]) == 2
+    assert "trusted networks first" in capsys.readouterr().err
+    assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw", "--trusted", "x; rm -rf /"]) == 2
