@@ -185,13 +185,14 @@ def test_detail_pane_opens_the_matching_hardening_step(qtbot, controller):
     button = c.window.detail.step_button
     assert button.isEnabled() and not button.isHidden()
     button.click()
-    dialog = c.checklist_dialog
-    assert dialog is not None and dialog.isVisible()
-    shown = dialog.steps[dialog.list.currentRow()]
-    assert shown.id == "block-direct-ip"  # the advice for a scanner's caller ID (1001)
-    assert dialog.text.toPlainText().startswith("Block calls straight to an IP address")
-    assert "features.direct_ip_call_enable = 0" in dialog.text.toPlainText()
-    dialog.close()
+    wizard = c.wizard
+    assert wizard is not None and wizard.isVisible()
+    page = wizard.currentPage()
+    assert page.step.id == "block-direct-ip"  # the advice for a scanner's caller ID (1001)
+    assert page.title() == "Block calls straight to an IP address"
+    page.others.setChecked(True)
+    assert "features.direct_ip_call_enable = 0" in page.phone_block.text.toPlainText()
+    wizard.close()
 
 
 def test_broken_history_database_stops_the_app_with_a_message(tmp_path):

@@ -67,7 +67,7 @@ class Controller(QObject):
         self.policy = NotifyPolicy(self.settings.notify_level, self.settings.quiet_hours)
         self.notifications: list[Notification] = []
         self.checklist = load_checklist(resources_dir() / "checklist.toml")
-        self.checklist_dialog = None
+        self.wizard = None
         self.mode = "watch"
         self._closing = False
 
@@ -221,15 +221,21 @@ class Controller(QObject):
     # -- user actions ---------------------------------------------------------------------------------------
     @Slot(str)
     def show_step(self, step_id: str) -> None:
-        """The hardening checklist, opened at one step (from the detail pane) or at the first."""
-        from .checklist_dialog import ChecklistDialog
+        """The hardening wizard, opened at one step (from the detail pane), or where the user left it."""
+        from .hardening_wizard import HardeningWizard
 
-        if self.checklist_dialog is None:
-            self.checklist_dialog = ChecklistDialog(self.checklist, self.window)
+        if self.wizard is None:
+            self.wizard = HardeningWizard(self.checklist, self.paths.data_dir / "hardening.json", resources_dir(),
+                                          trusted=tuple(self.settings.trusted),
+                                          history_path=self.data_dir / "history.sqlite3", parent=self.window)
+            if not step_id:
+                self.wizard.resume()
+        self.wizard.trusted = tuple(self.settings.trusted)
         if step_id:
-            self.checklist_dialog.show_step(step_id)
-        self.checklist_dialog.show()
-        self.checklist_dialog.raise_()
+            self.wizard.open_step(step_id)
+        self.wizard.show()
+        self.wizard.raise_()
+        self.wizard.activateWindow()
 
     @Slot()
     def toggle_pause(self) -> None:
@@ -339,6 +345,11 @@ class Controller(QObject):
         self._closing = True
         if self.window is not None:
             self.window.closed = True
+        if self.wizard is not None:
+            self.wizard.close()
+        from .background import wait_for_jobs
+
+        wait_for_jobs(15000)  # a configuration check or self-test in flight ends before the app does
         self._stop_sources()
         if self.reader is not None:
             self.reader.close()

@@ -43,7 +43,7 @@ class DetailPane(QScrollArea):
         self.todo_head = plain_label("What to do")
         self.todo_head.setFont(heading_font(0))
         self.todo = WrapLabel()
-        self.step_button = QPushButton("Open the matching hardening step")
+        self.step_button = QPushButton("Show me how to stop this")
         self.step_button.clicked.connect(lambda: self.stepRequested.emit(self._step))
         self.step_button.setEnabled(False)  # enabled by the app, which opens the checklist
         self.evidence_head = plain_label("Evidence (as the PBX wrote it)")

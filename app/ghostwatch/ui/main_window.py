@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&Monitoring")
         self.pause_action = add_action(m, "Pause monitoring", self.pauseToggled)
         m = bar.addMenu("&Tools")
-        add_action(m, "Hardening checklist…", self.checklistRequested)
+        add_action(m, "Harden my phone system…", self.checklistRequested)
         m = bar.addMenu("&Help")
         add_action(m, "What is a ghost call?", self.explain)
         add_action(m, "About GhostWatch", self.about)

@@ -27,7 +27,7 @@ class Tray(QObject):
         self.menu = QMenu()
         add_action(self.menu, "Open GhostWatch", self.openRequested)
         self.pause_action = add_action(self.menu, "Pause monitoring", self.pauseToggled)
-        add_action(self.menu, "Hardening checklist…", self.checklistRequested)
+        add_action(self.menu, "Harden my phone system…", self.checklistRequested)
         add_action(self.menu, "Settings…", self.settingsRequested)
         self.menu.addSeparator()
         add_action(self.menu, "Quit", self.quitRequested)
