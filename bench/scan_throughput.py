@@ -5,6 +5,7 @@
 Generates the logs once into bench/data/ (deterministic), runs each tool as a subprocess, sampling the memory of
 the process and its children every 20 ms in a separate run (summed RSS and PSS), checks GhostWatch's findings
 against the ground truth, and prints a Markdown table. GhostWatch runs `--runs` times; the median is reported.
+Bytecode caching is left on (PYTHONDONTWRITEBYTECODE removed from the environment), as in any installed copy.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def measure(cmd: list[str], stdout: Path | None = None, env: dict | None = None,
     """
     with open(stdout or os.devnull, "w") as sink:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, **(env or {})})
+        environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, text=True, env={**environ, **(env or {})})
         peak_rss = peak_pss = 0
         while sample and proc.poll() is None:
             rss, pss = _memory(_tree(proc.pid))

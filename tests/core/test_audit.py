@@ -48,7 +48,7 @@ EXPECTED = {
         "insecure_invite": ("pass", "sip.conf: 3 peers checked"),
         "nat_settings": ("pass", "sip.conf:8: localnet=192.168.10.0/255.255.255.0"),
         "acl": ("pass", "sip.conf:6: deny=0.0.0.0/0.0.0.0"),
-        "logging": ("pass", "logger.conf:3: security => security"),
+        "logging": ("fail", "logger.conf:2: messages => notice,warning,error"),  # no verbose trace
     },
     "asterisk-pjsip-hardened": {
         "sip_ports": ("pass", "pjsip.conf:5: bind=0.0.0.0:5160"),
@@ -67,6 +67,14 @@ EXPECTED = {
         "nat_settings": ("fail", 'sip_profiles/external.xml:10: <param name="ext-sip-ip" value="auto-nat"/>'),
         "acl": ("fail", "sip_profiles/external.xml:1"),
         "logging": ("fail", 'sip_profiles/internal.xml:9: <param name="log-auth-failures" value="false"/>'),
+    },
+    "freeswitch-partly": {
+        "sip_ports": ("pass", "(= 5160)"),
+        "guest_calls": ("fail", 'sip_profiles/internal.xml:7: <param name="accept-blind-reg" value="true"/>'),
+        "weak_secrets": ("pass", "vars.xml:3"),
+        "nat_settings": ("cannot_tell", "sip_profiles/external.xml:1"),
+        "acl": ("fail", 'sip_profiles/external.xml:1: <profile name="external">  (no apply-inbound-acl)'),
+        "logging": ("pass", "log-auth-failures"),
     },
     "freeswitch-hardened": {
         "sip_ports": ("pass", "(= 5180)"),

