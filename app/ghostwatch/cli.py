@@ -10,6 +10,7 @@ from typing import NoReturn, TextIO
 
 from . import __version__
 from .core.classify import headline
+from .core.event_json import event_json
 from .core.events import Event, Verdict
 from .core.netaddr import Networks
 from .core.settings import DetectionSettings, default_region
@@ -163,7 +164,7 @@ class _JsonStream:
         out.write('{"events": [')
 
     def event(self, event: Event) -> None:
-        self.out.write(("\n  " if self.first else ",\n  ") + json.dumps(event.to_json()))
+        self.out.write(("\n  " if self.first else ",\n  ") + event_json(event))
         self.first = False
 
     def finish(self, result) -> None:
@@ -208,7 +209,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             for event in batch.events:
                 if args.json:
                     if args.all or event.verdict is not Verdict.NORMAL:
-                        out.write(json.dumps(event.to_json()) + "\n")
+                        out.write(event_json(event) + "\n")
                 elif event.verdict is not Verdict.NORMAL or args.all:
                     out.write(event_line(event) + "\n")
             out.flush()

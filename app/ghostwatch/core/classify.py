@@ -39,55 +39,73 @@ class Classifier:
         self.signatures = signatures
         self.correlator = Correlator(settings.thresholds)
         self.deduper = CallDeduper()
+        self._tag_reasons: dict[tuple[str, str | None], Reason] = {}
 
     def process(self, records: list[Record]) -> list[Event]:
         """Classify records in order, dropping second sightings of the same call (see `CallDeduper`)."""
         return [self.classify(rec) for rec in records if not self.deduper.seen(rec)]
 
     def classify(self, rec: Record) -> Event:
-        trusted = rec.source_ip in self.settings.trusted
+        trusted = rec.source_ip in self.settings.trusted if self.settings.trusted else False
         reasons = self._rules(rec, trusted)
-        for reason in self.correlator.observe(rec, trusted):
-            if all(r.code != reason.code for r in reasons):  # the log itself may already have said "flood"
-                reasons.append(reason)
-        return Event(rec, self._verdict(rec, reasons, trusted), tuple(reasons))
+        if rec.source_ip is not None:
+            for reason in self.correlator.observe(rec, trusted):
+                if all(r.code != reason.code for r in reasons):  # the log itself may already have said "flood"
+                    reasons.append(reason)
+        return Event(rec, self._verdict(rec, reasons, trusted) if reasons else Verdict.NORMAL, tuple(reasons))
 
     # -- rules on the record itself ---------------------------------------------------------------------------
     def _rules(self, rec: Record, trusted: bool) -> list[Reason]:
+        # Most records carry no user agent, display name or From host: each test is skipped unless it can match.
         sig = self.signatures
         out: list[Reason] = []
-        if rec.source_ip and rec.source_ip in self.settings.blocklist:
+        if rec.source_ip and self.settings.blocklist and rec.source_ip in self.settings.blocklist:
             out.append(Reason("blocklisted", f"{rec.source_ip} is on your block list."))
-        match = sig.agent_match(rec.user_agent)
-        if match and match[0] == "scanner":
-            out.append(Reason("scanner_user_agent", f"The caller's software calls itself \u201c{rec.user_agent}\u201d, "
-                                                    f"the signature of the attack tool \u201c{match[1]}\u201d."))
-        elif match:
-            out.append(Reason("suspicious_user_agent", f"User agent \u201c{rec.user_agent}\u201d is often faked by "
-                                                       f"scanners (real products also send it)."))
-        if sig.is_scanner_name(rec.caller_name):
-            out.append(Reason("scanner_display_name", f"The caller's display name \u201c{rec.caller_name}\u201d is the "
-                                                      f"default of the SIPVicious scanner."))
-        if rec.kind is Kind.CALL or rec.method == "OPTIONS":
+        if rec.user_agent:
+            match = sig.agent_match(rec.user_agent)
+            if match and match[0] == "scanner":
+                out.append(Reason("scanner_user_agent", f"The caller's software calls itself "
+                                                        f"\u201c{rec.user_agent}\u201d, the signature of the attack "
+                                                        f"tool \u201c{match[1]}\u201d."))
+            elif match:
+                out.append(Reason("suspicious_user_agent", f"User agent \u201c{rec.user_agent}\u201d is often faked "
+                                                           f"by scanners (real products also send it)."))
+        if rec.caller_name and sig.is_scanner_name(rec.caller_name):
+            out.append(Reason("scanner_display_name", f"The caller's display name \u201c{rec.caller_name}\u201d is "
+                                                      f"the default of the SIPVicious scanner."))
+        is_call = rec.kind is Kind.CALL
+        if rec.caller_id and (is_call or rec.method == "OPTIONS"):
             if not trusted and sig.is_scanner_caller(rec.caller_id):
                 out.append(Reason("scanner_caller_id", f"Caller ID {rec.caller_id} is what SIP scanners send by "
                                                        f"default; real outside callers never have it."))
-        if sig.is_scanner_host(rec.from_host):
+        if rec.from_host and sig.is_scanner_host(rec.from_host):
             out.append(Reason("scanner_from_host", f"The call claims to come from {rec.from_host}, the fake address "
                                                    f"SIP scanners put in their requests."))
-        internal_call = rec.kind is Kind.CALL and not self._external(rec, trusted)
+        external = self._external(rec, trusted) if is_call else False
         for tag in rec.tags:
-            if tag == "unknown_extension" and internal_call:
+            if tag == "unknown_extension" and is_call and not external:
                 continue  # an office phone dialling a wrong number is nobody's business
-            if tag in _TAG_TEXT:
-                out.append(Reason(tag, _TAG_TEXT[tag] + (f" ({rec.detail})" if rec.detail else "")))
-        if rec.kind is Kind.CALL:
-            out.extend(self._call_rules(rec, trusted))
+            reason = self._tag_reason(tag, rec.detail)
+            if reason is not None:
+                out.append(reason)
+        if is_call:
+            out.extend(self._call_rules(rec, trusted, external))
         return out
 
-    def _call_rules(self, rec: Record, trusted: bool) -> list[Reason]:
+    def _tag_reason(self, tag: str, detail: str | None) -> Reason | None:
+        """The reason for a tag the parser vouched for; the same few texts repeat, so they are made once."""
+        key = (tag, detail)
+        reason = self._tag_reasons.get(key)
+        if reason is None:
+            if tag not in _TAG_TEXT:
+                return None
+            reason = Reason(tag, _TAG_TEXT[tag] + (f" ({detail})" if detail else ""))
+            if len(self._tag_reasons) < 4096:
+                self._tag_reasons[key] = reason
+        return reason
+
+    def _call_rules(self, rec: Record, trusted: bool, external: bool) -> list[Reason]:
         out: list[Reason] = []
-        external = self._external(rec, trusted)
         if rec.anonymous and not trusted:
             through = rec.outcome is not None and rec.outcome.value != "rejected"
             out.append(Reason("anonymous_inbound", "The PBX let this call in without a login (guest/anonymous "

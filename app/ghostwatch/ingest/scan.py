@@ -19,6 +19,7 @@ from ..core.formats import Parser
 from ..core.report import Report
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
+from . import parse_worker
 from .reader import FileStats, choose_parser, discover, iter_batches
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,12 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
 
 
 def _records(path: Path, parser: Parser, stats: FileStats) -> Iterator[Record]:
+    if parse_worker.usable(path):
+        try:
+            yield from parse_worker.records(path, parser, stats)
+            return
+        except parse_worker.CannotFork as exc:
+            log.info("parsing %s in-process: %s", path, exc)
     try:
         for batch in iter_batches(path, parser, stats):
             yield from batch

@@ -127,8 +127,11 @@ class AsteriskParser(Parser):
         return self.parse_line(text, line_no), end + 1
 
     def _time(self, text: str) -> tuple[str | None, float | None]:
-        if text.startswith("[") and text[1:text.find("]", 1, 40)] == self._last_stamp:
-            return self._last_time  # the default prefix, same second as the line before: no regex needed
+        if text[:1] == "[" and text[20:21] == "]" and text[5:6] == "-" and text[17:18] == ":":
+            stamp = text[1:20]  # the default prefix `[2026-11-26 10:00:00]`: no regex needed
+            if stamp != self._last_stamp:
+                self._last_stamp, self._last_time = stamp, self._minute_time(stamp)
+            return self._last_time
         m = _BRACKET_DATE.search(text, 0, 160)
         if m:
             stamp = m.group(1)
@@ -178,7 +181,7 @@ class AsteriskParser(Parser):
     def _record(self, text: str, line_no: int, kind: Kind, **fields) -> Record:
         time, epoch = self._time(text)
         if "call_id" not in fields:
-            m = _CALLID.search(text, 0, 200) if "[C-" in text[:200] else None
+            m = _CALLID.search(text, 0, 200) if text.find("[C-", 0, 200) >= 0 else None
             fields["call_id"] = m.group(1) if m else None
         return Record(time=time, file=self.file, line=line_no, format=FORMAT, kind=kind, epoch=epoch,
                       raw=(text,), **fields)
