@@ -136,19 +136,27 @@ class History:
                     "ghost = ghost + excluded.ghost, attack = attack + excluded.attack, "
                     "suspicious = suspicious + excluded.suspicious",
                     [(day, ip, *vals) for (day, ip), vals in days.items()])
+                known: dict[str, str] = {}
+                ips = list(sources)
+                for i in range(0, len(ips), 500):  # one query per 500 addresses, not one per address
+                    part = ips[i:i + 500]
+                    known.update(conn.execute(f"SELECT ip, reasons FROM sources WHERE ip IN "
+                                              f"({', '.join('?' * len(part))})", part).fetchall())
+                upserts = []
                 for ip, (first_seen, last_seen, n, flagged, rank, codes, sus, att, gho) in sources.items():
-                    old = conn.execute("SELECT reasons FROM sources WHERE ip = ?", (ip,)).fetchone()
-                    if old and old[0]:
-                        codes |= set(old[0].split(","))
-                    conn.execute(
-                        "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons, ghost, attack, "
-                        "suspicious) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                        "ON CONFLICT (ip) DO UPDATE SET first = MIN(first, excluded.first), "
-                        "last = MAX(last, excluded.last), events = events + excluded.events, "
-                        "flagged = flagged + excluded.flagged, rank = MAX(rank, excluded.rank), "
-                        "reasons = excluded.reasons, ghost = ghost + excluded.ghost, "
-                        "attack = attack + excluded.attack, suspicious = suspicious + excluded.suspicious",
-                        (ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000], gho, att, sus))
+                    old = known.get(ip)
+                    if old:
+                        codes |= set(old.split(","))
+                    upserts.append((ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000],
+                                    gho, att, sus))
+                conn.executemany(
+                    "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons, ghost, attack, "
+                    "suspicious) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT (ip) DO UPDATE SET first = MIN(first, excluded.first), "
+                    "last = MAX(last, excluded.last), events = events + excluded.events, "
+                    "flagged = flagged + excluded.flagged, rank = MAX(rank, excluded.rank), "
+                    "reasons = excluded.reasons, ghost = ghost + excluded.ghost, "
+                    "attack = attack + excluded.attack, suspicious = suspicious + excluded.suspicious", upserts)
                 conn.executemany(
                     "INSERT OR REPLACE INTO positions (path, device, inode, head, offset, line, skip, format, done, "
                     "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
