@@ -29,7 +29,9 @@ def main() -> int:
     w.show()
 
     def checked() -> None:
-        w.open_step(sys.argv[2] if len(sys.argv) > 2 else "validate-incoming")
+        step = sys.argv[2] if len(sys.argv) > 2 else "validate-incoming"
+        if step != "intro":
+            w.open_step(step)
         QTimer.singleShot(600, shoot)
 
     def shoot() -> None:

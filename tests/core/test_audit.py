@@ -213,3 +213,23 @@ def test_firewall_rules_cli(capsys) -> None:
     assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw"]) == 2
     assert "trusted networks first" in capsys.readouterr().err
     assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw", "--trusted", "x; rm -rf /"]) == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_an_unreadable_configuration_file_is_refused_not_half_checked(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = os.geteuid() == 0
+    if root and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot make a file unreadable to root")
+    conf = tmp_path / "asterisk"
+    shutil.copytree(PBX / "asterisk-pjsip-insecure", conf)
+    os.chmod(conf / "pjsip.conf", 0o000)
+    # root reads every file: without these two capabilities it meets file permissions like any user
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if root else []
+    proc = subprocess.run([*prefix, sys.executable, "-m", "ghostwatch", "audit", str(conf)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.strip() == (f"ghostwatch audit: cannot read {conf / 'pjsip.conf'}: permission denied. Run the "
+                                   f"check as root (sudo ghostwatch audit {conf}) or on a copy of the folder")

@@ -128,6 +128,8 @@ class Controller(QObject):
         self.settings_store.save(self.settings)
         if kind == "watch":
             self.restart_monitoring(import_history)
+            if dialog.harden.isChecked():
+                self.show_step("")
 
     def _wire(self) -> None:
         w, t = self.window, self.tray

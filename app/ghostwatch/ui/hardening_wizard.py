@@ -7,6 +7,7 @@ office manager can stop and come back. All texts are plain text; configuration l
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Qt, Signal, Slot
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.firewall import FIREWALLS, allow_only
-from ..core.hardening.audit import AuditResult, default_config_dir, run_audit
+from ..core.hardening.audit import PBX_LABELS, AuditResult, default_config_dir, run_audit
 from ..core.hardening.checklist import PBX_NAMES, PHONE_NAMES, Step
 from ..core.hardening.findings import STATUS_WORDS, Status
 from ..core.hardening.progress import Progress, load_progress, pbx_key, save_progress, step_states
@@ -435,13 +436,18 @@ class HardeningWizard(QWizard):
         if not audit:
             return
         c = audit.get("summary", {})
-        variant = ", ".join(audit.get("variants") or [])
+        pbx = PBX_LABELS.get(str(audit.get("pbx")), "phone system")
+        variant = " and ".join(audit.get("variants") or [])
+        try:
+            when = datetime.fromisoformat(str(audit.get("checked_at"))).strftime("%d %b %Y at %H:%M")
+        except ValueError:
+            when = "?"
         self.intro.result.setText(
-            f"Checked {display_text(audit.get('config_dir'), 80)} ({display_text(audit.get('pbx'))}"
-            f"{' ' + variant if variant else ''}) at {display_text(audit.get('checked_at'))}: "
-            f"{c.get('fail', 0)} step(s) need fixing, {c.get('pass', 0)} OK, {c.get('cannot_tell', 0)} cannot tell, "
-            f"{c.get('manual', 0)} to check by hand. Press Next to go through them."
+            f"Checked {display_text(audit.get('config_dir'), 80)} ({pbx}{', ' + variant if variant else ''}) on "
+            f"{when}: {c.get('fail', 0)} step(s) need fixing, {c.get('pass', 0)} OK, {c.get('cannot_tell', 0)} "
+            f"cannot tell, {c.get('manual', 0)} to check by hand. Press Next to go through them."
             + "".join(f"\nNote: {display_text(p, 200)}" for p in audit.get("problems", [])[:3]))
+        self.intro.result.setStyleSheet("font-weight: bold;")
 
     def _refresh_current(self) -> None:
         page = self.currentPage()

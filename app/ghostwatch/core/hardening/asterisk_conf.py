@@ -108,6 +108,11 @@ class _Reader:
         try:
             with open(path, "rb") as fh:
                 data = fh.read(MAX_FILE_BYTES + 1)
+        except PermissionError:
+            if depth == 0:
+                raise  # the main file: no result is better than a wrong one (the caller explains)
+            conf.problems.append(f"{path}: permission denied; its settings were not checked")
+            return
         except OSError as exc:
             if not optional:
                 conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")

@@ -91,6 +91,9 @@ def run_audit(config_dir: Path, resources: Path, now: datetime | None = None) ->
 
             audit = FreeSwitchAudit(config_dir, fixes)
         findings = audit.run()
+    except PermissionError as exc:
+        raise AuditError(f"cannot read {exc.filename or config_dir}: permission denied. Run the check as root "
+                         f"(sudo ghostwatch audit {config_dir}) or on a copy of the folder") from exc
     except OSError as exc:
         raise AuditError(f"cannot read {config_dir}: {exc.strerror or exc}") from exc
     by_check: dict[str, list[Finding]] = {}

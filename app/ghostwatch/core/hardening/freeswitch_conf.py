@@ -87,6 +87,8 @@ def _lines(path: Path, conf: FreeSwitchConf):
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        raise  # a profile it cannot read would hide its weaknesses: the caller explains instead
     except OSError as exc:
         if path.exists():
             conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
