@@ -124,6 +124,15 @@ def test_a_default_insecure_system_fails_every_checkable_step(name: str) -> None
         assert statuses[step] == "fail", (step, statuses)
 
 
+def test_call_records_switched_off_are_named() -> None:
+    insecure = run_audit(PBX / "asterisk-chan_sip-insecure", resources_dir())
+    off = [f for f in insecure.findings() if "Call records are switched off" in f.summary]
+    assert off and str(off[0].evidence[0]) == "cdr.conf:2: enable=no" and "enable=yes" in off[0].fix
+    hardened = run_audit(PBX / "asterisk-pjsip-hardened", resources_dir())
+    assert any(f.summary == "Call records are on (cdr.conf)." and f.status is Status.PASS
+               for f in hardened.findings())
+
+
 def test_templates_includes_and_modules_are_followed() -> None:
     conf = read_conf(PBX / "asterisk-pjsip-hardened", "pjsip.conf")
     assert conf is not None and any(f.endswith("pjsip_phones.conf") for f in conf.files)

@@ -288,7 +288,27 @@ class AsteriskAudit:
             out.append(Finding("logging", Status.FAIL, "No log file has the verbose dialplan trace, so a ghost call "
                                "that gets in and rings a phone leaves no line for GhostWatch to read.",
                                [self._ev(entries[0])], self.fix("verbose_log")))
+        out.extend(self._call_records())
         return out
+
+    def _call_records(self) -> list[Finding]:
+        """cdr.conf: call records (Master.csv) show which calls rang and for how long; on unless switched off."""
+        cdr = read_conf(self.dir, "cdr.conf")
+        if cdr is None:
+            return []
+        general = cdr.find("general")
+        enable = general[-1].get("enable") if general else None
+        if enable is not None and not _yes(enable.value):
+            return [Finding("logging", Status.FAIL, "Call records are switched off (cdr.conf enable=no), so "
+                            "GhostWatch cannot tell which calls rang and for how long.", [self._ev(enable)],
+                            self.fix("cdr_off"))]
+        if enable is not None:
+            ev = self._ev(enable)
+        elif general:
+            ev = self._ev(None, general[-1], "enable not set: on")
+        else:
+            ev = Evidence("cdr.conf", 0, "no [general] section: calls are recorded by default")
+        return [Finding("logging", Status.PASS, "Call records are on (cdr.conf).", [ev])]
 
     def weak_secrets(self) -> list[Finding]:
         out = []
