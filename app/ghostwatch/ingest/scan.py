@@ -65,7 +65,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
 def _records(path: Path, parser: Parser, stats: FileStats) -> Iterator[Record]:
     if parse_worker.usable(path):
         try:
-            yield from parse_worker.records(path, parser, stats)
+            yield from parse_worker.records(path, parser, stats, keep_raw=False)  # scan prints no evidence lines
             return
         except parse_worker.CannotFork as exc:
             log.info("parsing %s in-process: %s", path, exc)
