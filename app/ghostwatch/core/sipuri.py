@@ -16,9 +16,23 @@ class NameAddr(NamedTuple):
     host: str | None
 
 
+_CACHE: dict[str, NameAddr] = {}
+
+
 def parse_name_addr(text: str | None) -> NameAddr:
+    """Display name, user and host of a name-addr; the same few From/To values repeat, so results are kept."""
     if not text:
         return NameAddr(None, None, None)
+    found = _CACHE.get(text)
+    if found is None:
+        found = _parse(text)
+        if len(_CACHE) >= 4096:
+            _CACHE.clear()
+        _CACHE[text] = found
+    return found
+
+
+def _parse(text: str) -> NameAddr:
     s = text.strip()
     display: str | None = None
     if s.startswith('"'):

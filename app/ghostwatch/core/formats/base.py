@@ -49,18 +49,16 @@ class Parser:
     def feed(self, buf: bytes, line_no: int, final: bool) -> FeedResult:
         """Parse `buf` (complete lines; at EOF, `final`) whose first line is physical line `line_no`."""
         result = FeedResult()
-        starts = self._hits(buf)
+        hits = self._hits(buf)
         prev = 0
         ln = line_no
         skip_until = 0
-        for start in starts:
+        for start in sorted(hits):
             if start < skip_until:
                 continue
             ln += buf.count(b"\n", prev, start)
             prev = start
-            end = buf.find(b"\n", start)
-            if end < 0:
-                end = len(buf)
+            end = hits[start]
             recs, nxt = self.handle(buf, start, end, ln, final)
             if nxt == PENDING:
                 result.consumed = start
@@ -77,21 +75,25 @@ class Parser:
         result.lines = count_lines(buf, final)
         return result
 
-    def _hits(self, buf: bytes) -> list[int]:
-        starts: set[int] = set()
+    def _hits(self, buf: bytes) -> dict[int, int]:
+        """{start: end} of every line holding a keyword (end: its newline, or the buffer's end)."""
+        lines: dict[int, int] = {}
         find, rfind = buf.find, buf.rfind
+        size = len(buf)
         for kw in self.keywords:
             pos = find(kw)
             while pos >= 0:
-                starts.add(rfind(b"\n", 0, pos) + 1)
                 end = find(b"\n", pos)
+                lines[rfind(b"\n", 0, pos) + 1] = end if end >= 0 else size
                 if end < 0:
                     break
                 pos = find(kw, end + 1)
         for pattern in self.hit_patterns:
             for m in pattern.finditer(buf):
-                starts.add(rfind(b"\n", 0, m.start()) + 1)
-        return sorted(starts)
+                pos = m.start()
+                end = find(b"\n", pos)
+                lines[rfind(b"\n", 0, pos) + 1] = end if end >= 0 else size
+        return lines
 
     def handle(self, buf: bytes, start: int, end: int, line_no: int,
                final: bool) -> tuple[list[Record] | None, int]:
