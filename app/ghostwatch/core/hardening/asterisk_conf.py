@@ -13,8 +13,8 @@ import glob
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_FILE_BYTES = 4 << 20
-"""Files are read up to this size; a configuration file is kilobytes."""
+from .textfile import config_text, read_capped
+
 MAX_INCLUDE_DEPTH = 12
 MAX_FILES = 200
 
@@ -106,8 +106,7 @@ class _Reader:
             conf.problems.append(f"{path.name}: includes nested too deep or too many files; not read")
             return
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
+            data = read_capped(path)
         except PermissionError:
             if depth == 0:
                 raise  # the main file: no result is better than a wrong one (the caller explains)
@@ -117,16 +116,13 @@ class _Reader:
             if not optional:
                 conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
             return
-        if len(data) > MAX_FILE_BYTES:
-            conf.problems.append(f"{path.name}: larger than {MAX_FILE_BYTES >> 20} MiB; only the start was read")
-            data = data[:MAX_FILE_BYTES]
-        if _looks_binary(data):
-            conf.problems.append(f"{path.name}: not a text file; ignored")
+        text = config_text(path, data, conf.problems)
+        if text is None:
             return
         conf.files.append(str(path))
         self.stack.append(real)
         try:
-            self._lines(path, data.decode("utf-8", "replace"), depth)
+            self._lines(path, text, depth)
         finally:
             self.stack.pop()
 
@@ -240,13 +236,3 @@ def _strip_comment(line: str) -> str:
 
 def _escaped(line: str, pos: int) -> bool:
     return pos > 0 and line[pos - 1] == "\\"
-
-
-def _looks_binary(data: bytes) -> bool:
-    head = data[:8192]
-    if not head:
-        return False
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return controls * 20 > len(head)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asterisk_conf import MAX_FILE_BYTES, _looks_binary
+from .textfile import config_text, read_capped
 
 _SET = re.compile(r'<X-PRE-PROCESS\s+cmd="set"\s+data="(?P<name>[^"=]+)=(?P<value>[^"]*)"', re.IGNORECASE)
 _PROFILE = re.compile(r'<profile\s+name="(?P<name>[^"]*)"', re.IGNORECASE)
@@ -85,22 +85,18 @@ def read_freeswitch(root: Path) -> FreeSwitchConf | None:
 def _lines(path: Path, conf: FreeSwitchConf):
     """(line number, text, path) of a file's lines outside XML comments."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_capped(path)
     except PermissionError:
         raise  # a profile it cannot read would hide its weaknesses: the caller explains instead
     except OSError as exc:
         if path.exists():
             conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
         return
-    if len(data) > MAX_FILE_BYTES:
-        conf.problems.append(f"{path.name}: larger than {MAX_FILE_BYTES >> 20} MiB; only the start was read")
-        data = data[:MAX_FILE_BYTES]
-    if _looks_binary(data):
-        conf.problems.append(f"{path.name}: not a text file; ignored")
+    text = config_text(path, data, conf.problems)
+    if text is None:
         return
     # Blank out comments but keep their newlines, so line numbers stay true.
-    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), data.decode("utf-8", "replace"))
+    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     for number, line in enumerate(text.splitlines(), 1):
         yield number, line, path
 
