@@ -97,6 +97,14 @@ def test_recheck_after_fixing_turns_the_step_green(qtbot, tmp_path):
         page.recheck.click()
     assert page.badge.status.value == "pass"
     assert "listens on port 5160" in page.found.text.toPlainText()
+    # a page visited before the re-check shows the new result when the user goes back to it
+    w.next()
+    later = w.currentPage()
+    (conf / "pjsip.conf").write_text(text.replace("bind=0.0.0.0:5160\n", "bind=0.0.0.0\n"))
+    with qtbot.waitSignal(w.checked, timeout=15000):
+        later.recheck.click()
+    w.back()
+    assert w.currentPage() is page and page.badge.status.value == "fail"
 
 
 def test_a_bad_folder_is_a_message_not_a_crash(qtbot, tmp_path):

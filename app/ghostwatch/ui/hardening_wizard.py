@@ -207,11 +207,6 @@ class StepPage(QWizardPage):
         self.lay.addStretch(1)
         outer.addLayout(row)  # below the scrolling text: always in reach
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt's name
-        self.w.progress.page = self.step.id
-        self.w.save()
-        self.refresh()
-
     @Slot()
     def refresh(self) -> None:
         state = self.w.state_of(self.step.id)
@@ -357,6 +352,7 @@ class HardeningWizard(QWizard):
             self.page_ids[step.id] = self.addPage(page)
         self.summary = SummaryPage(self)
         self.summary_id = self.addPage(self.summary)
+        self.currentIdChanged.connect(self._page_shown)
         self._show_audit_line()
 
     # -- state ------------------------------------------------------------------------------------------------
@@ -455,6 +451,15 @@ class HardeningWizard(QWizard):
             page.refresh()
 
     # -- navigation -------------------------------------------------------------------------------------------
+    @Slot(int)
+    def _page_shown(self, _page_id: int) -> None:
+        """Forward or back, a step page shows the latest results, and the place is remembered."""
+        page = self.currentPage()
+        if isinstance(page, StepPage):
+            self.progress.page = page.step.id
+            self.save()
+            page.refresh()
+
     def open_step(self, step_id: str) -> None:
         """Jump to a step's page (from the detail pane or the rang answer)."""
         target = self.page_ids.get(step_id)
