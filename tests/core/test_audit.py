@@ -177,6 +177,16 @@ def test_unusable_directories_are_refused_with_a_reason(tmp_path: Path) -> None:
         run_audit(tmp_path, resources_dir())
 
 
+def test_audit_json_follows_its_contract(capsys) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "contract" /
+                         "audit-output.schema.json").read_text())
+    for name in EXPECTED:
+        main(["audit", "--json", str(PBX / name)])
+        jsonschema.validate(json.loads(capsys.readouterr().out), schema)
+
+
 def test_audit_cli_table_json_and_exit_status(capsys) -> None:
     assert main(["audit", str(PBX / "asterisk-pjsip-insecure")]) == 1
     out = capsys.readouterr().out
