@@ -104,15 +104,16 @@ def test_rang_when_the_pbx_never_saw_the_call(tmp_path: Path) -> None:
 
 
 def test_rang_when_the_pbx_saw_a_ghost(tmp_path: Path, capsys) -> None:
-    path = _history(tmp_path, [(Kind.CALL, Verdict.GHOST, T0 + 90, "100"), (Kind.CALL, Verdict.NORMAL, T0 - 200,
-                                                                             "5551234")])
+    path = _history(tmp_path, [(Kind.CALL, Verdict.GHOST, T0 + 90, "100\u202e\x1b[31m<b>"),
+                               (Kind.CALL, Verdict.NORMAL, T0 - 200, "5551234")])
     reader = HistoryReader(path)
     try:
         answer = explain_ring(reader, T0)
         outside = explain_ring(reader, T0 + 30 * 86400)
     finally:
         reader.close()
-    assert answer.verdict == "pbx_saw_it" and answer.calls[0].caller_id == "100"
+    assert answer.verdict == "pbx_saw_it" and answer.calls[0].caller_id.startswith("100")
+    assert "\u202e" not in answer.explanation and "\x1b" not in answer.explanation  # log text shown cleaned
     assert "1 of them look like ghost" in answer.explanation and "validate-incoming" in answer.steps
     assert outside.verdict == "not_watching"
 

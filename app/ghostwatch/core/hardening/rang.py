@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..text import display_text
+
 if TYPE_CHECKING:  # the history is read through whatever reader the caller holds; core does not open it
     from ...store.queries import HistoryReader, StoredEvent
 
@@ -74,6 +76,7 @@ def explain_ring(reader: HistoryReader, when: float, window: float = WINDOW_SECO
 
 
 def _describe(ev: StoredEvent) -> str:
-    who = ev.caller_id or ev.source_ip or "unknown caller"
-    to = f" to {ev.extension}" if ev.extension else ""
-    return f"{ev.time or '?'} from {who}{to}, {ev.verdict}"
+    """One call in words; caller ID and extension come from the log (attacker-controlled): cleaned and cut."""
+    who = display_text(ev.caller_id or ev.source_ip or "unknown caller", 40)
+    to = f" to {display_text(ev.extension, 40)}" if ev.extension else ""
+    return f"{display_text(ev.time or '?', 25)} from {who}{to}, {ev.verdict}"
