@@ -17,7 +17,8 @@ _MARKS = {"pass": "ok", "fail": "FIX", "cannot_tell": "??", "manual": "--", "don
 
 def add_parsers(sub) -> None:
     a = sub.add_parser("audit", help="check a PBX configuration directory against the hardening checklist")
-    a.add_argument("config_dir", metavar="CONFIG_DIR", help="e.g. /etc/asterisk or /etc/freeswitch")
+    a.add_argument("config_dir", metavar="CONFIG_DIR",
+                   help="e.g. /etc/asterisk or /etc/freeswitch, or an archive of it (.tar.gz, .zip)")
     a.add_argument("--json", action="store_true", help="print one JSON document with stable step ids")
     a.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
     a.add_argument("--firewall", choices=sorted(FIREWALLS),

@@ -252,3 +252,59 @@ def test_an_unreadable_configuration_file_is_refused_not_half_checked(tmp_path: 
     assert proc.returncode == 2, proc.stdout
     assert proc.stderr.strip() == (f"ghostwatch audit: cannot read {conf / 'pjsip.conf'}: permission denied. Run the "
                                    f"check as root (sudo ghostwatch audit {conf}) or on a copy of the folder")
+
+
+def test_an_archive_of_the_configuration_is_audited_like_the_folder(tmp_path: Path) -> None:
+    import tarfile
+    import tempfile
+    import zipfile
+
+    folder = run_audit(PBX / "asterisk-pjsip-insecure", resources_dir())
+    tgz = tmp_path / "pbx-conf.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:  # as `tar czf pbx-conf.tgz /etc/asterisk` makes it
+        tar.add(PBX / "asterisk-pjsip-insecure", arcname="etc/asterisk")
+    zipped = tmp_path / "pbx-conf.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for f in (PBX / "asterisk-pjsip-insecure").iterdir():
+            zf.write(f, f"asterisk/{f.name}")
+    for archive, inner in ((tgz, "etc/asterisk"), (zipped, "asterisk")):
+        result = run_audit(archive, resources_dir())
+        assert result.config_dir == f"{archive} ({inner})"
+        assert [f.to_json() for f in result.findings()] == [f.to_json() for f in folder.findings()]
+        assert not list(Path(tempfile.gettempdir()).glob("ghostwatch-audit-*"))  # the unpacked copy is gone
+
+
+def test_hostile_archives_write_nothing_outside_and_say_why(tmp_path: Path) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    outside = tmp_path / "pwned"
+    evil = tmp_path / "evil.tgz"
+    with tarfile.open(evil, "w:gz") as tar:
+        for name in ("../pwned", str(outside)):
+            data = b"x=1\n"
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(AuditError, match="cannot unpack evil.tgz"):
+        run_audit(evil, resources_dir())
+    linked = tmp_path / "linked.tar"
+    with tarfile.open(linked, "w") as tar:
+        link = tarfile.TarInfo("asterisk/sip.conf")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/shadow"
+        tar.addfile(link)
+    with pytest.raises(AuditError, match="holds no Asterisk"):  # the link is skipped, so nothing is left
+        run_audit(linked, resources_dir())
+    slip = tmp_path / "slip.zip"
+    with zipfile.ZipFile(slip, "w") as zf:
+        zf.writestr("../../pwned", "x=1\n")
+    with pytest.raises(AuditError, match="outside its folder"):
+        run_audit(slip, resources_dir())
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("asterisk/sip.conf", b"\n" * (70 << 20))
+    with pytest.raises(AuditError, match="unpacks to more than 64 MiB"):
+        run_audit(bomb, resources_dir())
+    assert not outside.exists() and not (tmp_path.parent / "pwned").exists()

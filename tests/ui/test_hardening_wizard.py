@@ -175,3 +175,15 @@ def test_selftest_dialog_needs_consent_and_an_office_address(qtbot, tmp_path):
     dialog.run.click()
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=15000)
     assert dialog.result.verdict == "unknown" and "Nothing listens" in dialog.answer.text()
+
+
+def test_an_archive_from_the_it_contractor_is_checked_too(qtbot, tmp_path):
+    import tarfile
+
+    tgz = tmp_path / "pbx-settings.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        tar.add(PBX / "freeswitch-default", arcname="etc/freeswitch")
+    w = make(qtbot, tmp_path)
+    check(qtbot, w, tgz)
+    assert f"Checked {tgz} (etc/freeswitch) (FreeSWITCH)" in w.intro.result.text()
+    assert {s.step.id: s.status.value for s in w.states()}["move-sip-port"] == "fail"

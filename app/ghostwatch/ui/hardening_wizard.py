@@ -116,12 +116,17 @@ class IntroPage(QWizardPage):
         form = QFormLayout()
         row = QHBoxLayout()
         self.folder = QLineEdit()
-        self.folder.setPlaceholderText("e.g. /etc/asterisk or /etc/freeswitch (a copy of it works too)")
-        browse = QPushButton("Browse…")
+        self.folder.setPlaceholderText("e.g. /etc/asterisk or /etc/freeswitch, a copy of it, or an archive of it")
+        browse = QPushButton("Folder…")
         browse.clicked.connect(self._browse)
+        archive = QPushButton("Archive…")
+        archive.setToolTip("A .tar.gz or .zip of the settings folder, e.g. made on the PBX with\n"
+                           "sudo tar czf pbx-settings.tgz /etc/asterisk")
+        archive.clicked.connect(self._archive)
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
-        form.addRow(plain_label("Phone system settings folder:"), row)
+        row.addWidget(archive)
+        form.addRow(plain_label("Phone system settings:"), row)
         self.pbx = QComboBox()
         self.pbx.addItem("Find out from the settings folder", "")
         for key, label in PBX_NAMES.items():
@@ -151,6 +156,13 @@ class IntroPage(QWizardPage):
     def _browse(self) -> None:
         start = self.folder.text() or str(default_config_dir() or Path.home())
         chosen = QFileDialog.getExistingDirectory(self, "Phone system settings folder", start)
+        if chosen:
+            self.folder.setText(chosen)
+
+
+    def _archive(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "An archive of the phone system's settings", str(Path.home()),
+                                                "Archives (*.tar.gz *.tgz *.tar *.zip)")
         if chosen:
             self.folder.setText(chosen)
 
@@ -439,7 +451,7 @@ class HardeningWizard(QWizard):
         except ValueError:
             when = "?"
         self.intro.result.setText(
-            f"Checked {display_text(audit.get('config_dir'), 80)} ({pbx}{', ' + variant if variant else ''}) on "
+            f"Checked {display_text(audit.get('config_dir'), 240)} ({pbx}{', ' + variant if variant else ''}) on "
             f"{when}: {c.get('fail', 0)} step(s) need fixing, {c.get('pass', 0)} OK, {c.get('cannot_tell', 0)} "
             f"cannot tell, {c.get('manual', 0)} to check by hand. Press Next to go through them."
             + "".join(f"\nNote: {display_text(p, 200)}" for p in audit.get("problems", [])[:3]))

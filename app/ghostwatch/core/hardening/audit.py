@@ -75,7 +75,26 @@ def detect(config_dir: Path) -> str:
 
 
 def run_audit(config_dir: Path, resources: Path, now: datetime | None = None) -> AuditResult:
-    """Every check, read-only. Raises AuditError for a directory that cannot be audited."""
+    """Every check, read-only, on a configuration folder or an archive of one (.tar.gz, .zip).
+
+    Raises AuditError for anything that cannot be audited.
+    """
+    from .archive import ArchiveError, is_archive, unpack_config
+
+    if not is_archive(config_dir):
+        return _audit_dir(config_dir, resources, now, str(config_dir))
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ghostwatch-audit-") as tmp:
+        try:
+            root = unpack_config(config_dir, Path(tmp))
+        except ArchiveError as exc:
+            raise AuditError(str(exc)) from exc
+        inner = root.relative_to(tmp).as_posix()
+        return _audit_dir(root, resources, now, str(config_dir) + (f" ({inner})" if inner != "." else ""))
+
+
+def _audit_dir(config_dir: Path, resources: Path, now: datetime | None, shown_as: str) -> AuditResult:
     pbx = detect(config_dir)
     fixes = Fixes.load(resources / "hardening-fixes.toml")
     steps = load_checklist(resources / "checklist.toml")
@@ -104,7 +123,8 @@ def run_audit(config_dir: Path, resources: Path, now: datetime | None = None) ->
         found = [f for c in step.checks for f in by_check.get(c, [])]
         results.append(StepResult(step, worst([f.status for f in found]) if found else Status.MANUAL, found))
     stamp = (now or datetime.now()).astimezone().isoformat(timespec="seconds")
-    return AuditResult(str(config_dir), pbx, stamp, results, list(audit.problems), variants, sorted(audit.ports))
+    problems = [p.replace(str(config_dir) + "/", "") for p in audit.problems]  # paths as inside the folder
+    return AuditResult(shown_as, pbx, stamp, results, problems, variants, sorted(audit.ports))
 
 
 def default_config_dir() -> Path | None:

@@ -1,0 +1,90 @@
+"""A PBX's configuration handed over as an archive (`tar czf conf.tgz /etc/asterisk`, or a .zip), unpacked safely.
+
+The office manager rarely sits at the PBX: the IT contractor sends its configuration folder as an archive. It is
+unpacked into a private temporary folder with limits (size, member count) and without anything that could write
+outside it (absolute paths, `..`, links, devices), then the folder that holds the configuration is found inside.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import zipfile
+from pathlib import Path
+
+MAX_TOTAL_BYTES = 64 << 20
+MAX_MEMBERS = 5000
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
+_MARKERS = ("sip.conf", "pjsip.conf", "extensions.conf", "asterisk.conf", "vars.xml", "freeswitch.xml")
+
+
+class ArchiveError(Exception):
+    """The archive cannot be used; the message is for people."""
+
+
+def is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def unpack_config(archive: Path, dest: Path) -> Path:
+    """Unpack `archive` into the empty folder `dest`; return the folder inside that holds the configuration."""
+    try:
+        if zipfile.is_zipfile(archive):
+            _unzip(archive, dest)
+        elif tarfile.is_tarfile(archive):
+            _untar(archive, dest)
+        else:
+            raise ArchiveError(f"{archive.name} is not a .tar.gz, .tar or .zip archive")
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ArchiveError(f"cannot unpack {archive.name}: {exc}") from exc
+    root = find_config_root(dest)
+    if root is None:
+        raise ArchiveError(f"{archive.name} holds no Asterisk (sip.conf, pjsip.conf, extensions.conf) or "
+                           f"FreeSWITCH (vars.xml) configuration")
+    return root
+
+
+def find_config_root(top: Path) -> Path | None:
+    """The shallowest folder under `top` holding a PBX configuration file."""
+    level = [top]
+    for _ in range(8):
+        nxt: list[Path] = []
+        for folder in level:
+            if any((folder / m).is_file() for m in _MARKERS):
+                return folder
+            nxt.extend(sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()))
+        level = nxt
+    return None
+
+
+def _untar(archive: Path, dest: Path) -> None:
+    with tarfile.open(archive) as tar:
+        members = []
+        total = 0
+        for member in tar:
+            if len(members) >= MAX_MEMBERS:
+                raise ArchiveError(f"{archive.name} has more than {MAX_MEMBERS} files; not a configuration folder")
+            if not (member.isfile() or member.isdir()):
+                continue  # links, devices, fifos: a configuration needs none of them
+            total += member.size
+            if total > MAX_TOTAL_BYTES:
+                raise ArchiveError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB; not a "
+                                   f"configuration folder")
+            members.append(member)
+        # the "data" filter refuses absolute paths, `..` and anything that would land outside `dest`
+        tar.extractall(dest, members=members, filter="data")
+
+
+def _unzip(archive: Path, dest: Path) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise ArchiveError(f"{archive.name} has more than {MAX_MEMBERS} files; not a configuration folder")
+        if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
+            raise ArchiveError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB; not a "
+                               f"configuration folder")
+        base = dest.resolve()
+        for info in infos:
+            target = (dest / info.filename).resolve()
+            if base != target and base not in target.parents:
+                raise ArchiveError(f"{archive.name} tries to write outside its folder ({info.filename!r})")
+        zf.extractall(dest)
