@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 CONFIG = ROOT / "resources" / "kamailio" / "ghostwatch-proxy.cfg"
@@ -136,12 +138,6 @@ def stage(tmp_path, request):
         yield st
     finally:
         if watcher is not None:
-            watcher.terminate()
-            watcher.wait(timeout=30)
-        kam.terminate()
-        try:
-            kam.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            kam.kill()
-            kam.wait()
+            stop_process(watcher, timeout=30)
+        stop_process(kam)
         log.close()

@@ -11,6 +11,7 @@ import pytest
 
 from ghostwatch.core.hardening.selftest import SelfTestRefused, run_selftest
 
+from ..conftest import stop_process
 from .conftest import free_udp_port, wait_for_sip
 
 OPEN_PBX = """#!KAMAILIO
@@ -64,8 +65,7 @@ def open_pbx(tmp_path: Path):
         wait_for_sip(port)
         yield port, tmp_path / "open.log"
     finally:
-        kam.terminate()
-        kam.wait(timeout=10)
+        stop_process(kam)
         log.close()
 
 

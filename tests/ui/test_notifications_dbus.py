@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 NEEDED = ("Xvfb", "dbus-daemon", "dbus-monitor", "dunst")
 missing = [tool for tool in NEEDED if shutil.which(tool) is None]
@@ -92,10 +94,4 @@ def test_ghost_call_sends_a_desktop_notification(tmp_path):
                'real outside callers never have it."' in call
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p)

@@ -108,7 +108,6 @@ def _request(method: str, ip: str, port: int, local_ip: str, local_port: int, ca
     if method == "INVITE":
         body = (f"v=0\r\no=- 1 1 IN IP4 {local_ip}\r\ns=-\r\nc=IN IP4 {local_ip}\r\nt=0 0\r\n"
                 f"m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
-    cseq_method = "ACK" if method == "ACK" else method
     lines = [
         f"{method} sip:100@{host}:{port} SIP/2.0",
         f"Via: SIP/2.0/UDP {me}:{local_port};branch={branch};rport",
@@ -116,7 +115,7 @@ def _request(method: str, ip: str, port: int, local_ip: str, local_port: int, ca
         f'From: "sipvicious"<sip:100@1.1.1.1>;tag={tag}',
         f"To: <sip:100@{host}>" + (f";tag={to_tag}" if to_tag else ""),
         f"Call-ID: {call_id}",
-        f"CSeq: {cseq} {cseq_method}",
+        f"CSeq: {cseq} {method}",
         f"Contact: <sip:100@{me}:{local_port}>",
         "User-Agent: friendly-scanner",
         "Accept: application/sdp",
