@@ -50,11 +50,14 @@ def test_random_bytes(data: bytes) -> None:
     check(feed_all(data))
 
 
+UNICODE_DIGITS = ["\u00b2", "\u0663", "\uff19", "\u2460", "\U0001d7d7"]  # superscript, Arabic-Indic, fullwidth...
+
+
 @st.composite
 def mutated(draw) -> bytes:
     line = draw(st.sampled_from(SEEDS)).encode("utf-8", "surrogateescape")
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["insert", "delete", "replace", "quote"]))
+        op = draw(st.sampled_from(["insert", "delete", "replace", "quote", "digit"]))
         pos = draw(st.integers(0, len(line)))
         junk = draw(st.binary(min_size=1, max_size=12))
         if op == "insert":
@@ -63,6 +66,8 @@ def mutated(draw) -> bytes:
             line = line[:pos] + line[pos + len(junk):]
         elif op == "replace":
             line = line[:pos] + junk + line[pos + len(junk):]
+        elif op == "digit":  # a digit `str.isdigit` accepts but `int` may not
+            line = line[:pos] + draw(st.sampled_from(UNICODE_DIGITS)).encode() + line[pos + 1:]
         else:
             line = line[:pos] + draw(st.sampled_from([b'"', b"'", b'",', b"\x00", b"\xff\xfe", b"\n", b"]"])) + \
                 line[pos:]
@@ -73,6 +78,18 @@ def mutated(draw) -> bytes:
 @given(st.lists(mutated(), min_size=1, max_size=6), st.booleans())
 def test_mutated_real_lines(lines: list[bytes], final: bool) -> None:
     check(feed_all(b"".join(lines), final))
+
+
+def test_unicode_digits_everywhere() -> None:
+    """Every digit of every sample line (times, ports, durations, priorities) replaced by digits that
+    `str.isdigit` accepts: superscript two made the parsers raise before they were checked for ASCII."""
+    for digit in UNICODE_DIGITS:
+        lines = ["".join(digit if c.isascii() and c.isdigit() else c for c in line) for line in SEEDS]
+        check(feed_all("\n".join(lines).encode() + b"\n"))
+        for i, line in enumerate(SEEDS):  # one field at a time: the rest of the line stays parseable
+            for pos in (p for p, c in enumerate(line) if c.isascii() and c.isdigit()):
+                if pos % 3 == i % 3:
+                    check(feed_all((line[:pos] + digit + line[pos + 1:]).encode() + b"\n"))
 
 
 def test_megabyte_line_and_nul_bytes() -> None:

@@ -70,8 +70,16 @@ def split_hostport(text: str, *, port_always: bool = False) -> tuple[str | None,
     return (ip, None) if ip else (None, None)
 
 
-def _port(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < int(text) < 65536 else None
+def port_number(text: str) -> int | None:
+    """A port (1-65535) from ASCII digits, else None."""
+    if text.isascii() and text.isdigit():
+        port = int(text)
+        if 0 < port < 65536:
+            return port
+    return None
+
+
+_port = port_number
 
 
 _LOCAL = tuple(ipaddress.ip_network(n) for n in (

@@ -29,6 +29,14 @@ def decode_line(raw: bytes) -> str:
     return text
 
 
+def ascii_int(text: str) -> int | None:
+    """`text` as an int when it is ASCII digits only, else None.
+
+    `str.isdigit` alone is not enough for text from a log: it accepts `²` and other digits that `int` refuses.
+    """
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 

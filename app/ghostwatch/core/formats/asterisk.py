@@ -142,7 +142,7 @@ class AsteriskParser(Parser):
 
     def _minute_time(self, stamp: str) -> tuple[str | None, float | None]:
         """parse_time with the minute cached: lines of one minute differ only in their last two digits."""
-        if len(stamp) > 3 and stamp[-3] == ":" and stamp[-2:].isdigit():
+        if len(stamp) > 3 and stamp[-3] == ":" and stamp[-2:].isascii() and stamp[-2:].isdigit():
             key = stamp[:-3]
             if key != self._minute_key:
                 self._minute_key = key

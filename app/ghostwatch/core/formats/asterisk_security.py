@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..events import Kind, Record
-from ..netaddr import normal_ip
+from ..netaddr import normal_ip, port_number
 from ..timeparse import parse_time
 
 FORMAT = "asterisk_security"
@@ -65,7 +65,7 @@ def split_address(value: str | None) -> tuple[str | None, int | None]:
     ip = normal_ip(addr)
     if ip is None:
         return None, None
-    return ip, int(port) if port.isdigit() and int(port) < 65536 else None
+    return ip, port_number(port)
 
 
 def parse(message: str, file: str, line_no: int, time: str | None, epoch: float | None,

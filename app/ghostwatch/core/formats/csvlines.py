@@ -6,7 +6,7 @@ import csv
 from collections.abc import Callable, Iterator
 
 from ..events import Record
-from ..text import decode_line
+from ..text import ascii_int, decode_line
 from .base import FeedResult, count_lines
 
 MAX_RECORD_LINES = 20
@@ -61,4 +61,4 @@ def _row(text: str) -> list[str] | None:
 
 def to_int(value: str) -> int | None:
     value = value.strip()
-    return int(value) if value.isdigit() else None
+    return ascii_int(value)

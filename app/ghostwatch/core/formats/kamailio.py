@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ..events import Kind, Outcome, Record
-from ..netaddr import normal_ip, split_hostport
+from ..netaddr import normal_ip, port_number, split_hostport
 from ..sipuri import parse_name_addr
 from ..timeparse import parse_time
 from .base import Parser
@@ -104,7 +104,7 @@ class KamailioParser(Parser):
             kind, outcome = Kind.PROBE, None
         return [Record(
             time=time, file=self.file, line=line_no, format=FORMAT, kind=kind, source_ip=ip,
-            source_port=int(port) if port.isdigit() and int(port) < 65536 else None,
+            source_port=port_number(port),
             caller_id=_value(pairs.get("from_user")), caller_name=_value(pairs.get("from_name")),
             extension=_value(pairs.get("to_user")) or ruri.user, user_agent=_value(pairs.get("ua")),
             call_id=_value(pairs.get("callid")), outcome=outcome, epoch=epoch,

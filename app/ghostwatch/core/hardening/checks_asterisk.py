@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..text import ascii_int
 from .asterisk_conf import Option, Section, read_conf
 from .findings import Evidence, Finding, Status, masked
 from .fixes import Fixes
@@ -74,7 +75,7 @@ class AsteriskAudit:
         if self.has_sip and general is not None:
             opt = general.get("udpbindaddr") or general.get("bindport")
             port = _port_of(opt.value, 5060) if opt and opt.key == "udpbindaddr" else \
-                int(opt.value) if opt and opt.value.isdigit() else 5060
+                _int_or(opt.value if opt else "", 5060)
             self.ports.add(port)
             if port in WELL_KNOWN_PORTS:
                 out.append(Finding("sip_ports", Status.FAIL, f"chan_sip listens on the well-known port {port}, "
@@ -354,10 +355,10 @@ def _port_of(bind: str, default: int) -> int:
     text = bind.strip()
     if text.startswith("["):
         _, _, rest = text.partition("]")
-        return int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else default
+        return _int_or(rest[1:], default) if rest.startswith(":") else default
     if text.count(":") == 1:
         port = text.rpartition(":")[2]
-        return int(port) if port.isdigit() else default
+        return _int_or(port, default)
     return default
 
 
@@ -370,3 +371,8 @@ def _short(path: str, root: Path) -> str:
         return str(Path(path).relative_to(root))
     except ValueError:
         return path
+
+
+def _int_or(text: str, default: int) -> int:
+    value = ascii_int(text)
+    return default if value is None else value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..text import ascii_int
 from .findings import Evidence, Finding, Status, masked
 from .fixes import Fixes
 from .freeswitch_conf import FreeSwitchConf, Param, Profile, read_freeswitch
@@ -56,7 +57,7 @@ class FreeSwitchAudit:
         for prof in self.conf.profiles:
             param = prof.get("sip-port")
             value = param.value if param else "5060"
-            port = int(value) if value.isdigit() else None
+            port = ascii_int(value)
             if port is not None:
                 self.ports.add(port)
             if port is None:

@@ -80,7 +80,7 @@ def check_target(target: str) -> tuple[str, int]:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise SelfTestRefused(f"not a port number: {display_text(text, 20)!r}")
     return int(text)
 
