@@ -106,3 +106,69 @@ def test_small_files_and_threaded_callers_parse_in_process(office: Path, monkeyp
     finally:
         gate.set()
         worker.join()
+
+
+def _mixed_full_log(path: Path) -> Path:
+    """An Asterisk `full` log mixing records of every kind the child may hand back with lines nobody understands,
+    both kinds the child keeps (failed requests, the dialplan) and kinds it may hand back."""
+    lines = []
+    for i in range(400):
+        t = f"[2026-03-02 10:{i // 60:02d}:{i % 60:02d}]"
+        ip = f"203.0.113.{i % 50 + 1}"
+        lines += [
+            f"{t} NOTICE[2301] chan_sip.c: Rejecting unknown SIP connection from {ip}:{5000 + i}",
+            f"{t} NOTICE[2301] manager.c: {ip} failed to authenticate as 'admin{i % 7}'",
+            f"{t} VERBOSE[2100] res_pjsip_registrar.c: -- Added contact 'sip:2{i % 30:02d}@192.168.1.{i % 30 + 10}:5060'"
+            f" to AOR '2{i % 30:02d}' with expiration of 3600 seconds",
+            f"{t} NOTICE[2301] res_pjsip/pjsip_distributor.c: Request 'INVITE' from '<sip:100@1.1.1.1>' failed for "
+            f"'{ip}:5070' (callid: c{i}) - No matching endpoint found",
+            f'{t} VERBOSE[2400][C-{i:08x}] pbx.c: Executing [{i}@from-trunk:1] Answer("PJSIP/trunk-{i:08x}", "")'
+            f" in new stack",
+        ]
+        if i % 97 == 5:  # unrecognised, of a kind the child may hand back
+            lines.append(f"{t} NOTICE[2301] manager.c: somebody refused to authenticate in a new way {i}")
+        if i % 89 == 7:  # unrecognised, of a kind the child always keeps
+            lines.append(f"{t} NOTICE[2301] chan_sip.c: Something ' failed for ' in a new wording {i}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("share", ["8", "3", "adaptive"])
+def test_lines_handed_back_to_the_parent_give_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              share: str) -> None:
+    log = _mixed_full_log(tmp_path / "full")
+    if share == "adaptive":
+        monkeypatch.delenv(parse_worker.DEFER_SWITCH, raising=False)
+    else:
+        monkeypatch.setenv(parse_worker.DEFER_SWITCH, share)
+    forked, forked_result = _scan([log], monkeypatch, "always")
+    local, local_result = _scan([log], monkeypatch, "0")
+    assert len(local) == 400 * 5 and {e["kind"] for e in local} == {"probe", "auth_failure", "registration", "call"}
+    assert forked == local
+    (f_stats,), (l_stats,) = forked_result.files, local_result.files
+    assert l_stats.unrecognised == 5 + 5 and l_stats.records == 400 * 5
+    assert f_stats.to_json() == l_stats.to_json()
+    assert f_stats.samples == l_stats.samples  # the first three by line, wherever they were parsed
+    assert "new way 5" in l_stats.samples[0] and "new wording 7" in l_stats.samples[1]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_parser_failing_on_a_handed_back_line_is_that_file_s_error(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from ghostwatch.core.formats.asterisk import AsteriskParser
+
+    log = _mixed_full_log(tmp_path / "full")
+    parent = os.getpid()
+    real = AsteriskParser.parse_line
+
+    def broken_here(self, text, line_no):
+        if os.getpid() == parent and line_no > 100:
+            raise RuntimeError("simulated parser bug")
+        return real(self, text, line_no)
+
+    monkeypatch.setattr(AsteriskParser, "parse_line", broken_here)
+    monkeypatch.setenv(parse_worker.DEFER_SWITCH, "8")
+    events, result = _scan([log], monkeypatch, "always")
+    assert result.files[0].error == "internal error while parsing: RuntimeError: simulated parser bug"
+    assert 0 < len(events) < 400 * 5
+    assert multiprocessing.active_children() == []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .correlate import CallDeduper, Correlator
-from .events import Event, Kind, Reason, Record, Verdict
+from .events import Event, Kind, Outcome, Reason, Record, Verdict
 from .netaddr import is_ip_literal, is_local
 from .numbers import implausible, looks_international
 from .settings import DetectionSettings
 from .signatures import Signatures
+from .text import ascii_int
 
 # Reasons that alone make a call a ghost call (scanner hallmarks), when the source is not trusted.
 GHOST_HALLMARKS = frozenset({"scanner_user_agent", "scanner_display_name", "scanner_caller_id", "scanner_from_host"})
@@ -40,47 +41,58 @@ class Classifier:
         self.correlator = Correlator(settings.thresholds)
         self.deduper = CallDeduper()
         self._tag_reasons: dict[tuple[str, str | None], Reason] = {}
+        self._reasons: dict[tuple[str, str], Reason] = {}
+        # The settings are frozen: test the networks' emptiness once, not for every record.
+        self._trusted = settings.trusted if settings.trusted else None
+        self._blocklist = settings.blocklist if settings.blocklist else None
 
     def process(self, records: list[Record]) -> list[Event]:
         """Classify records in order, dropping second sightings of the same call (see `CallDeduper`)."""
         return [self.classify(rec) for rec in records if not self.deduper.seen(rec)]
 
     def classify(self, rec: Record) -> Event:
-        trusted = rec.source_ip in self.settings.trusted if self.settings.trusted else False
+        trusted = rec.source_ip in self._trusted if self._trusted is not None else False
         reasons = self._rules(rec, trusted)
         if rec.source_ip is not None:
-            for reason in self.correlator.observe(rec, trusted):
-                if all(r.code != reason.code for r in reasons):  # the log itself may already have said "flood"
-                    reasons.append(reason)
-        return Event(rec, self._verdict(rec, reasons, trusted) if reasons else Verdict.NORMAL, tuple(reasons))
+            behaviour = self.correlator.observe(rec, trusted)
+            if behaviour:
+                if reasons:
+                    codes = {r.code for r in reasons}  # the log itself may already have said "flood"
+                    reasons.extend(r for r in behaviour if r.code not in codes)
+                else:
+                    reasons = behaviour
+        if not reasons:
+            return Event(rec, Verdict.NORMAL, ())
+        return Event(rec, self._verdict(rec, reasons, trusted), tuple(reasons))
 
     # -- rules on the record itself ---------------------------------------------------------------------------
     def _rules(self, rec: Record, trusted: bool) -> list[Reason]:
         # Most records carry no user agent, display name or From host: each test is skipped unless it can match.
         sig = self.signatures
+        why = self._reason
         out: list[Reason] = []
-        if rec.source_ip and self.settings.blocklist and rec.source_ip in self.settings.blocklist:
-            out.append(Reason("blocklisted", f"{rec.source_ip} is on your block list."))
+        if rec.source_ip and self._blocklist is not None and rec.source_ip in self._blocklist:
+            out.append(why("blocklisted", f"{rec.source_ip} is on your block list."))
         if rec.user_agent:
             match = sig.agent_match(rec.user_agent)
             if match and match[0] == "scanner":
-                out.append(Reason("scanner_user_agent", f"The caller's software calls itself "
-                                                        f"\u201c{rec.user_agent}\u201d, the signature of the attack "
-                                                        f"tool \u201c{match[1]}\u201d."))
+                out.append(why("scanner_user_agent", f"The caller's software calls itself "
+                                                     f"\u201c{rec.user_agent}\u201d, the signature of the attack tool "
+                                                     f"\u201c{match[1]}\u201d."))
             elif match:
-                out.append(Reason("suspicious_user_agent", f"User agent \u201c{rec.user_agent}\u201d is often faked "
-                                                           f"by scanners (real products also send it)."))
+                out.append(why("suspicious_user_agent", f"User agent \u201c{rec.user_agent}\u201d is often faked by "
+                                                        f"scanners (real products also send it)."))
         if rec.caller_name and sig.is_scanner_name(rec.caller_name):
-            out.append(Reason("scanner_display_name", f"The caller's display name \u201c{rec.caller_name}\u201d is "
-                                                      f"the default of the SIPVicious scanner."))
+            out.append(why("scanner_display_name", f"The caller's display name \u201c{rec.caller_name}\u201d is the "
+                                                   f"default of the SIPVicious scanner."))
         is_call = rec.kind is Kind.CALL
         if rec.caller_id and (is_call or rec.method == "OPTIONS"):
             if not trusted and sig.is_scanner_caller(rec.caller_id):
-                out.append(Reason("scanner_caller_id", f"Caller ID {rec.caller_id} is what SIP scanners send by "
-                                                       f"default; real outside callers never have it."))
+                out.append(why("scanner_caller_id", f"Caller ID {rec.caller_id} is what SIP scanners send by "
+                                                    f"default; real outside callers never have it."))
         if rec.from_host and sig.is_scanner_host(rec.from_host):
-            out.append(Reason("scanner_from_host", f"The call claims to come from {rec.from_host}, the fake address "
-                                                   f"SIP scanners put in their requests."))
+            out.append(why("scanner_from_host", f"The call claims to come from {rec.from_host}, the fake address SIP "
+                                                f"scanners put in their requests."))
         external = self._external(rec, trusted) if is_call else False
         for tag in rec.tags:
             if tag == "unknown_extension" and is_call and not external:
@@ -91,6 +103,17 @@ class Classifier:
         if is_call:
             out.extend(self._call_rules(rec, trusted, external))
         return out
+
+    def _reason(self, code: str, text: str) -> Reason:
+        """One shared Reason per text: an attack repeats the same few thousand times, and shared objects let the
+        JSON encoder and the report reuse their work."""
+        key = (code, text)
+        reason = self._reasons.get(key)
+        if reason is None:
+            if len(self._reasons) >= 8192:
+                self._reasons.clear()
+            reason = self._reasons[key] = Reason(code, text)
+        return reason
 
     def _tag_reason(self, tag: str, detail: str | None) -> Reason | None:
         """The reason for a tag the parser vouched for; the same few texts repeat, so they are made once."""
@@ -105,34 +128,33 @@ class Classifier:
         return reason
 
     def _call_rules(self, rec: Record, trusted: bool, external: bool) -> list[Reason]:
+        why = self._reason
         out: list[Reason] = []
         if rec.anonymous and not trusted:
-            through = rec.outcome is not None and rec.outcome.value != "rejected"
-            out.append(Reason("anonymous_inbound", "The PBX let this call in without a login (guest/anonymous "
-                                                   "caller)" + (" and put it through to your phones." if through
-                                                                else ".")))
+            through = rec.outcome is not None and rec.outcome is not Outcome.REJECTED
+            out.append(why("anonymous_inbound", "The PBX let this call in without a login (guest/anonymous caller)"
+                                                + (" and put it through to your phones." if through else ".")))
         if external and rec.caller_id:
-            why = implausible(rec.caller_id, self.settings.home_region)
-            if why:
-                out.append(Reason("invalid_number", why + "."))
+            problem = implausible(rec.caller_id, self.settings.home_region)
+            if problem:
+                out.append(why("invalid_number", problem + "."))
         if external and rec.ruri_host and is_ip_literal(rec.ruri_host) and (rec.anonymous or rec.source_ip):
-            out.append(Reason("direct_ip_call", f"The call was addressed straight to the IP address {rec.ruri_host} "
-                                                f"instead of a phone number at your provider."))
-        if (external and rec.outcome is not None and rec.outcome.value == "rejected"
+            out.append(why("direct_ip_call", f"The call was addressed straight to the IP address {rec.ruri_host} "
+                                             f"instead of a phone number at your provider."))
+        if (external and rec.outcome is Outcome.REJECTED
                 and (rec.anonymous or rec.source_ip) and not trusted
                 and looks_international(rec.extension, self.settings.thresholds.toll_fraud_digits)):
-            out.append(Reason("toll_fraud_attempt", f"An outsider tried to dial {rec.extension} through your PBX: "
-                                                    f"toll fraud (calls you would pay for)."))
-        if self.settings.trusted and rec.source_ip and not trusted:
-            out.append(Reason("untrusted_source", f"{rec.source_ip} is not one of your trusted networks."))
-        if rec.billsec == 0 and rec.duration is not None and rec.duration <= 5 and rec.outcome is not None \
-                and rec.outcome.value == "rang":
-            out.append(Reason("short_call", f"It rang for {rec.duration} seconds and nobody was there."))
+            out.append(why("toll_fraud_attempt", f"An outsider tried to dial {rec.extension} through your PBX: "
+                                                 f"toll fraud (calls you would pay for)."))
+        if self._trusted is not None and rec.source_ip and not trusted:
+            out.append(why("untrusted_source", f"{rec.source_ip} is not one of your trusted networks."))
+        if rec.billsec == 0 and rec.duration is not None and rec.duration <= 5 and rec.outcome is Outcome.RANG:
+            out.append(why("short_call", f"It rang for {rec.duration} seconds and nobody was there."))
         hours = self.settings.office_hours
         if hours and rec.time and len(rec.time) >= 13:
-            hour = int(rec.time[11:13])
-            if not hours[0] <= hour < hours[1]:
-                out.append(Reason("out_of_hours", f"The call came at {rec.time[11:16]}, outside office hours."))
+            hour = ascii_int(rec.time[11:13])
+            if hour is not None and not hours[0] <= hour < hours[1]:
+                out.append(why("out_of_hours", f"The call came at {rec.time[11:16]}, outside office hours."))
         return out
 
     def _external(self, rec: Record, trusted: bool) -> bool:
@@ -142,7 +164,7 @@ class Classifier:
         if rec.external is not None:
             return rec.external
         if rec.source_ip:
-            return not is_local(rec.source_ip) or bool(self.settings.trusted)
+            return not is_local(rec.source_ip) or self._trusted is not None
         return rec.anonymous or (rec.context or "") in self.signatures.inbound_contexts
 
     # -- verdict ----------------------------------------------------------------------------------------------
@@ -154,7 +176,7 @@ class Classifier:
         if rec.kind is Kind.CALL and not trusted and "toll_fraud_attempt" not in codes:
             if hallmarks or ("invalid_number" in codes and codes & {"anonymous_inbound", "direct_ip_call"}):
                 return Verdict.GHOST
-            if "anonymous_inbound" in codes and rec.outcome is not None and rec.outcome.value != "rejected":
+            if "anonymous_inbound" in codes and rec.outcome is not None and rec.outcome is not Outcome.REJECTED:
                 return Verdict.GHOST  # an unauthenticated outsider's call got into the dialplan: it rings a phone
         if codes & ATTACK_BEHAVIOUR:
             return Verdict.ATTACK

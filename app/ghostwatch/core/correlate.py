@@ -69,6 +69,14 @@ class Correlator:
     def __init__(self, thresholds: Thresholds) -> None:
         self.t = thresholds
         self.sources: dict[str, SourceState] = {}
+        t = thresholds
+        # The texts depend only on the thresholds (and a count): made once, not for every record of an attack.
+        self._flood = Reason("flood", f"More than {t.flood_requests} SIP requests from this address within "
+                                      f"{t.flood_window_seconds:g} seconds: an automated scan or flood.")
+        self._brute_force = Reason("brute_force", f"Password guessing: more than {t.brute_force_capacity} failed "
+                                                  f"logins from this address, faster than one every "
+                                                  f"{t.brute_force_leak_seconds:g} seconds.")
+        self._enumeration: dict[int, Reason] = {}
 
     def observe(self, rec: Record, trusted: bool) -> list[Reason]:
         ip = rec.source_ip
@@ -89,17 +97,14 @@ class Correlator:
             st.flood_level = max(0.0, st.flood_level - (now - st.flood_time) * rate) + 1
             st.flood_time = now
             if st.flood_level > t.flood_requests:
-                reasons.append(Reason("flood", f"More than {t.flood_requests} SIP requests from this address within "
-                                               f"{t.flood_window_seconds:g} seconds: an automated scan or flood."))
+                reasons.append(self._flood)
 
-        failed = bool(FAILURE_TAGS.intersection(rec.tags))
+        failed = not FAILURE_TAGS.isdisjoint(rec.tags)
         if "auth_failure" in rec.tags:
             st.bf_level = max(0.0, st.bf_level - (now - st.bf_time) / t.brute_force_leak_seconds) + 1
             st.bf_time = now
             if st.bf_level > t.brute_force_capacity:
-                reasons.append(Reason("brute_force", f"Password guessing: more than {t.brute_force_capacity} failed "
-                                                     f"logins from this address, faster than one every "
-                                                     f"{t.brute_force_leak_seconds:g} seconds."))
+                reasons.append(self._brute_force)
         if failed and rec.extension and rec.kind is not Kind.CALL:
             accounts = st.accounts
             accounts.pop(rec.extension, None)  # re-insert: the dict stays ordered by when each was last tried
@@ -111,9 +116,7 @@ class Correlator:
                     break
                 del accounts[oldest]
             if len(accounts) > t.enumeration_distinct:
-                reasons.append(Reason("enumeration", f"Extension hunting: {len(accounts)} different accounts tried "
-                                                     f"from this address within "
-                                                     f"{t.enumeration_window_seconds:g} seconds."))
+                reasons.append(self._enumeration_reason(len(accounts)))
                 while len(accounts) > 4 * t.enumeration_distinct:  # keep memory bounded under a long scan
                     del accounts[next(iter(accounts))]
         if failed:
@@ -127,3 +130,11 @@ class Correlator:
                                                     f"times before: the password may have been guessed. Change it "
                                                     f"now."))
         return reasons
+
+    def _enumeration_reason(self, accounts: int) -> Reason:
+        reason = self._enumeration.get(accounts)
+        if reason is None:
+            reason = self._enumeration[accounts] = Reason(
+                "enumeration", f"Extension hunting: {accounts} different accounts tried from this address within "
+                               f"{self.t.enumeration_window_seconds:g} seconds.")
+        return reason

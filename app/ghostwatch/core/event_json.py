@@ -1,7 +1,8 @@
 """One event as JSON text, fast: what `scan --json` and `watch --json` print for every event.
 
 Byte for byte what `json.dumps(event.to_json())` gives, built from the C string encoder of the standard `json`
-module; a reason list, which repeats across thousands of events, is encoded once.
+module. Values that repeat across thousands of events (addresses, extensions, file names, reason lists) are
+encoded once.
 """
 
 from __future__ import annotations
@@ -10,34 +11,50 @@ from json.encoder import encode_basestring_ascii as _s  # type: ignore[attr-defi
 
 from .events import Event, Reason
 
-_REASONS: dict[tuple[Reason, ...], str] = {}
 _MAX_CACHED = 4096
+
+
+class _Encoded(dict):
+    """JSON text of strings (and None), kept for the values that repeat; bounded."""
+
+    def __missing__(self, value: str | None) -> str:
+        text = "null" if value is None else _s(value)
+        if len(self) >= _MAX_CACHED:
+            self.clear()
+        self[value] = text
+        return text
+
+
+_TEXT = _Encoded()
+# Keyed by the reasons' identities (most Reason objects are shared: a classifier makes each text once); the
+# value keeps the tuple itself, so an identity cannot be reused by another object while its entry exists.
+_REASONS: dict[tuple[int, ...], tuple[tuple[Reason, ...], str]] = {}
 
 
 def _str(value: str | None) -> str:
     return "null" if value is None else _s(value)
 
 
-def _int(value: int | None) -> str:
-    return "null" if value is None else str(int(value))
-
-
 def _reasons(reasons: tuple[Reason, ...]) -> str:
-    text = _REASONS.get(reasons)
-    if text is None:
-        text = "[" + ", ".join(f'{{"code": {_s(r.code)}, "text": {_s(r.text)}}}' for r in reasons) + "]"
-        if len(_REASONS) >= _MAX_CACHED:
-            _REASONS.clear()
-        _REASONS[reasons] = text
+    key = tuple(map(id, reasons))
+    found = _REASONS.get(key)
+    if found is not None:
+        return found[1]
+    text = "[" + ", ".join(f'{{"code": {_s(r.code)}, "text": {_s(r.text)}}}' for r in reasons) + "]"
+    if len(_REASONS) >= _MAX_CACHED:
+        _REASONS.clear()
+    _REASONS[key] = (reasons, text)
     return text
 
 
 def event_json(event: Event) -> str:
     r = event.record
-    outcome = r.outcome
-    return (f'{{"time": {_str(r.time)}, "file": {_s(r.file)}, "line": {_int(r.line)}, "format": {_s(r.format)}, '
-            f'"kind": {_s(r.kind)}, "source_ip": {_str(r.source_ip)}, "source_port": {_int(r.source_port)}, '
-            f'"caller_id": {_str(r.caller_id)}, "caller_name": {_str(r.caller_name)}, '
-            f'"extension": {_str(r.extension)}, "user_agent": {_str(r.user_agent)}, "call_id": {_str(r.call_id)}, '
-            f'"outcome": {"null" if outcome is None else _s(outcome)}, "verdict": {_s(event.verdict)}, '
+    t = _TEXT
+    port = r.source_port
+    return (f'{{"time": {_str(r.time)}, "file": {t[r.file]}, "line": {int(r.line)}, "format": {t[r.format]}, '
+            f'"kind": {t[r.kind]}, "source_ip": {t[r.source_ip]}, '
+            f'"source_port": {"null" if port is None else int(port)}, '
+            f'"caller_id": {t[r.caller_id]}, "caller_name": {t[r.caller_name]}, '
+            f'"extension": {t[r.extension]}, "user_agent": {t[r.user_agent]}, "call_id": {_str(r.call_id)}, '
+            f'"outcome": {t[r.outcome]}, "verdict": {t[event.verdict]}, '
             f'"reasons": {_reasons(event.reasons)}}}')

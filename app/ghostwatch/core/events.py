@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 
 class Kind(StrEnum):
@@ -46,11 +47,12 @@ class Reason:
         return {"code": self.code, "text": self.text}
 
 
-@dataclass(slots=True)
-class Record:
-    """One meaningful log record as a dialect parsed it, before classification.
+class Record(NamedTuple):
+    """One meaningful log record as a dialect parsed it, before classification; immutable.
 
-    Fields past `outcome` are hints the classifier uses; they are not part of the JSON contract.
+    Fields past `outcome` are hints the classifier uses; they are not part of the JSON contract. A tuple, because
+    a scan makes hundreds of thousands of them: built and read at C speed, and moved between processes as
+    columns (see `ingest/parse_worker.py`).
     """
 
     time: str | None
@@ -81,6 +83,11 @@ class Record:
     duration: int | None = None
     tags: tuple[str, ...] = ()          # extra reason codes the parser itself can vouch for
     raw: tuple[str, ...] = ()           # the evidence lines, as written (ANSI codes removed)
+
+
+FIELDS: tuple[str, ...] = Record._fields
+make_record = partial(tuple.__new__, Record)
+"""`make_record(values)`: a Record from all its fields in order, without keyword handling (hot paths only)."""
 
 
 @dataclass(frozen=True, slots=True)

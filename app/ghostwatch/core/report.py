@@ -29,49 +29,73 @@ class Report:
 
     def __init__(self) -> None:
         self.sources: dict[str, SourceSummary] = {}
-        self.verdicts: Counter[str] = Counter()
-        self.kinds: Counter[str] = Counter()
-        self.formats: Counter[str] = Counter()
+        self._counts: dict[tuple[str, str, str], int] = {}  # (verdict, kind, format): one dict update per event
         self.first: str | None = None
         self.last: str | None = None
 
+    def _totals(self, at: int) -> Counter[str]:
+        totals: Counter[str] = Counter()
+        for key, n in self._counts.items():
+            totals[key[at]] += n
+        return totals
+
+    @property
+    def verdicts(self) -> Counter[str]:
+        return self._totals(0)
+
+    @property
+    def kinds(self) -> Counter[str]:
+        return self._totals(1)
+
+    @property
+    def formats(self) -> Counter[str]:
+        return self._totals(2)
+
     def add(self, event: Event) -> None:
         rec = event.record
-        # StrEnum members hash and compare as their text: no `.value` descriptor lookups on the hot path.
-        self.verdicts[event.verdict] += 1
-        self.kinds[rec.kind] += 1
-        self.formats[rec.format] += 1
-        if rec.time:
-            if self.first is None or rec.time < self.first:
-                self.first = rec.time
-            if self.last is None or rec.time > self.last:
-                self.last = rec.time
-        if rec.source_ip is None:
+        verdict = event.verdict
+        kind = rec.kind
+        key = (verdict, kind, rec.format)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1  # `c[k] = c.get(k, 0) + 1`: a third of `+= 1` on a Counter
+        time = rec.time
+        if time:
+            if self.first is None or time < self.first:
+                self.first = time
+            if self.last is None or time > self.last:
+                self.last = time
+        ip = rec.source_ip
+        if ip is None:
             return
-        src = self.sources.get(rec.source_ip)
+        src = self.sources.get(ip)
         if src is None:
-            src = self.sources[rec.source_ip] = SourceSummary(rec.source_ip)
+            src = self.sources[ip] = SourceSummary(ip)
         src.events += 1
-        src.kinds[rec.kind] += 1
-        if _RANK[event.verdict] > _RANK[src.verdict]:
-            src.verdict = event.verdict
-        for reason in event.reasons:
-            src.reasons[reason.code] += 1
-        if rec.time:
-            if src.first_seen is None or rec.time < src.first_seen:
-                src.first_seen = rec.time
-            if src.last_seen is None or rec.time > src.last_seen:
-                src.last_seen = rec.time
+        counts = src.kinds
+        counts[kind] = counts.get(kind, 0) + 1
+        if verdict is not src.verdict and _RANK[verdict] > _RANK[src.verdict]:
+            src.verdict = verdict
+        if event.reasons:
+            counts = src.reasons
+            for reason in event.reasons:
+                code = reason.code
+                counts[code] = counts.get(code, 0) + 1
+        if time:
+            if src.first_seen is None or time < src.first_seen:
+                src.first_seen = time
+            if src.last_seen is None or time > src.last_seen:
+                src.last_seen = time
 
     def ranked_sources(self) -> list[SourceSummary]:
         return sorted(self.sources.values(), key=lambda s: (-s.verdict.rank, -s.events, s.ip))
 
     def summary(self) -> dict[str, Any]:
+        verdicts = self.verdicts
         return {
-            "events": sum(self.verdicts.values()),
-            "verdicts": {v.value: self.verdicts.get(v.value, 0) for v in Verdict},
+            "events": sum(verdicts.values()),
+            "verdicts": {v.value: verdicts.get(v.value, 0) for v in Verdict},
             "kinds": {str(k): n for k, n in sorted(self.kinds.items())},
-            "formats": dict(sorted(self.formats.items())),
+            "formats": {str(f): n for f, n in sorted(self.formats.items())},
             "sources": len(self.sources),
             "first_seen": self.first,
             "last_seen": self.last,

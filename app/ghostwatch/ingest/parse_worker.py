@@ -9,41 +9,46 @@ child), two or more usable cores, and a file big enough to be worth a process.
 
 from __future__ import annotations
 
-import dataclasses
+import gc
 import logging
 import os
 import pickle
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from operator import attrgetter
+from itertools import islice
 from pathlib import Path
 
-from ..core.events import Kind, Outcome, Record
+from ..core.events import FIELDS, Kind, Outcome, Record, make_record
 from ..core.formats import Parser
-from .reader import FileStats, iter_batches
+from .reader import FileStats, iter_results
 
 log = logging.getLogger(__name__)
 
 MIN_BYTES = 16 << 20
 """Files smaller than this are parsed in-process: a child costs about 10 ms and some memory."""
+DEFER_START = 4
+"""Of every 8 lines the child could hand back, how many it hands back at first (see `_child`)."""
+BUSY_PARENT_SECONDS = 0.002
+"""Sending a batch that blocks longer than this means the parent was still busy: hand back fewer lines."""
+DEFER_SWITCH = "GHOSTWATCH_SCAN_DEFER"
+"""`0`-`8`: hand back a fixed share of lines (tests and benchmarks); unset: the share follows who waits."""
 ENV_SWITCH = "GHOSTWATCH_SCAN_WORKERS"
 """`0`: parse everything in-process (benchmarks compare both); `always`: a child for every file (tests)."""
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
-_GETTERS = tuple(attrgetter(name) for name in _FIELDS)
-_KIND_AT = _FIELDS.index("kind")
-_OUTCOME_AT = _FIELDS.index("outcome")
-_RAW_AT = _FIELDS.index("raw")
+_KIND_AT = FIELDS.index("kind")
+_OUTCOME_AT = FIELDS.index("outcome")
+_RAW_AT = FIELDS.index("raw")
 _KINDS = {k.value: k for k in Kind}
 _KIND_VALUES = {k: k.value for k in Kind}
 _OUTCOMES = {o.value: o for o in Outcome}
 _OUTCOME_VALUES = {o: o.value for o in Outcome}
 
 
-def _columns(batch: list[Record], keep_raw: bool) -> list[list]:
-    """A batch as one list per field (C-speed `map`s; enums as their text, which pickles small)."""
-    cols = [list(map(get, batch)) for get in _GETTERS]
+def _columns(batch: list[Record], keep_raw: bool) -> list:
+    """A batch as one tuple per field (transposed at C speed; enums as their text, which pickles small)."""
+    cols: list = list(zip(*batch, strict=True))
     cols[_KIND_AT] = list(map(_KIND_VALUES.__getitem__, cols[_KIND_AT]))
     cols[_OUTCOME_AT] = list(map(_OUTCOME_VALUES.get, cols[_OUTCOME_AT]))
     if not keep_raw:
@@ -57,8 +62,7 @@ def _records_from(cols: list, n: int) -> Iterator[Record]:
     cols[_OUTCOME_AT] = map(_OUTCOMES.get, cols[_OUTCOME_AT])
     if cols[_RAW_AT] is None:
         cols[_RAW_AT] = ((),) * n
-    for values in zip(*cols, strict=True):
-        yield Record(*values)
+    return map(make_record, zip(*cols, strict=True))
 
 
 class CannotFork(Exception):
@@ -85,7 +89,8 @@ def usable(path: Path) -> bool:
 def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True) -> Iterator[Record]:
     """Records of `path` as the child parses them; counts and errors land in `stats` at the end.
 
-    Without `keep_raw` the evidence lines stay in the child (`scan` prints none): half the bytes to move.
+    Without `keep_raw` the evidence lines stay in the child (`scan` prints none): half the bytes to move. Lines the
+    child hands back (see `Parser.defer`) are parsed here, by this process's copy of the parser, in their place.
     Raises CannotFork before yielding anything when no child can be started.
     """
     import multiprocessing
@@ -100,6 +105,9 @@ def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
         except (OSError, ValueError, AttributeError):
             pass
     proc = ctx.Process(target=_child, args=(path, parser, send, keep_raw), name="ghostwatch-parse", daemon=True)
+    # Objects that exist now stay shared with the child: frozen, the collector never writes to them (which would
+    # copy their pages into the child) nor walks them again in either process.
+    gc.freeze()
     try:
         proc.start()
     except OSError as exc:  # out of processes or memory: the caller parses in-process instead
@@ -108,6 +116,7 @@ def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
         raise CannotFork(str(exc)) from exc
     send.close()
     finished = False
+    samples: list[tuple[int, str]] = []  # unrecognised lines among those parsed here
     try:
         while True:
             try:
@@ -115,11 +124,20 @@ def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
             except EOFError:
                 break
             if kind == "batch":
-                n, cols = payload
-                yield from _records_from(cols, n)
+                n, cols, deferred = payload
+                recs = _records_from(cols, n) if n else iter(())
+                if not deferred:
+                    yield from recs
+                    continue
+                try:
+                    yield from _with_deferred(recs, deferred, parser, stats, samples)
+                except Exception as exc:  # as in the child: a parser bug ends this file with an error, not the scan
+                    stats.error = f"internal error while parsing: {type(exc).__name__}: {exc}"
+                    finished = True
+                    break
             else:
                 child_stats, error = payload
-                _merge(stats, child_stats)
+                _merge(stats, child_stats, samples)
                 if error:
                     stats.error = error
                 finished = True
@@ -134,13 +152,47 @@ def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
         proc.join(5)
 
 
+def _with_deferred(recs: Iterator[Record], deferred: list[tuple[int, int, str]], parser: Parser, stats: FileStats,
+                   samples: list[tuple[int, str]]) -> Iterator[Record]:
+    """The child's records with the handed-back lines parsed here and put in their place."""
+    done = 0
+    for before, line_no, text in deferred:
+        if before > done:
+            yield from islice(recs, before - done)
+            done = before
+        found = parser.parse_line(text, line_no)
+        if found is None:
+            stats.unrecognised += 1
+            if len(samples) < 3:
+                samples.append((line_no, text))
+        else:
+            stats.records += len(found)
+            yield from found
+    yield from recs
+
+
 def _child(path: Path, parser: Parser, conn, keep_raw: bool = True) -> None:
     stats = FileStats(str(path), parser.format)
     error: str | None = None
+    # The parent classifies while this process parses; whichever waits for the other has time to spare. Lines
+    # that need no parser state are handed back to the parent (parsed there, in place) in a share that follows
+    # who waits: sending blocks when the parent is still busy with the batch before.
+    fixed = os.environ.get(DEFER_SWITCH, "")
+    adapt = not (fixed.isascii() and fixed.isdigit())
+    parser.defer = DEFER_START if adapt else min(int(fixed), 8)
     try:
-        for batch in iter_batches(path, parser, stats):
-            payload = (len(batch), _columns(batch, keep_raw))
-            conn.send_bytes(pickle.dumps(("batch", payload), pickle.HIGHEST_PROTOCOL))
+        for res in iter_results(path, parser, stats):
+            batch = res.records
+            payload = (len(batch), _columns(batch, keep_raw) if batch else None, res.deferred)
+            data = pickle.dumps(("batch", payload), pickle.HIGHEST_PROTOCOL)
+            started = time.perf_counter()
+            conn.send_bytes(data)
+            if not adapt:
+                continue
+            if time.perf_counter() - started > BUSY_PARENT_SECONDS:
+                parser.defer = max(parser.defer - 1, 0)
+            elif parser.defer < 8:
+                parser.defer += 1
     except (OSError, EOFError) as exc:  # unreadable, truncated .gz: the same words as parsing in-process
         from .scan import _describe
 
@@ -155,8 +207,14 @@ def _child(path: Path, parser: Parser, conn, keep_raw: bool = True) -> None:
         conn.close()
 
 
-def _merge(stats: FileStats, child: FileStats) -> None:
+def _merge(stats: FileStats, child: FileStats, samples: list[tuple[int, str]] = ()) -> None:
     stats.lines += child.lines
     stats.records += child.records
     stats.unrecognised += child.unrecognised
-    stats.samples.extend(child.samples[: 3 - len(stats.samples)])
+    if samples and len(child.sample_lines) == len(child.samples):  # the first three by line, wherever parsed
+        merged = sorted([*zip(child.sample_lines, child.samples, strict=True), *samples])[:3]
+        stats.sample_lines[:] = [line for line, _ in merged]
+        stats.samples[:] = [text for _, text in merged]
+    else:
+        stats.samples.extend(child.samples[: 3 - len(stats.samples)])
+        stats.sample_lines.extend(child.sample_lines[: 3 - len(stats.sample_lines)])

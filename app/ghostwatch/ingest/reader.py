@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..core.events import Record
 from ..core.formats import Parser, sniff
+from ..core.formats.base import FeedResult
 from ..core.signatures import Signatures
 from ..core.text import decode_line
 from ..core.timeparse import Clock
@@ -38,6 +39,7 @@ class FileStats:
     records: int = 0
     unrecognised: int = 0
     samples: list[str] = field(default_factory=list)
+    sample_lines: list[int] = field(default_factory=list)  # the samples' line numbers, where the dialect tells them
     error: str | None = None
 
     def to_json(self) -> dict:
@@ -131,6 +133,13 @@ def read_file(path: Path, parser: Parser, on_records: Callable[[list[Record]], N
 
 def iter_batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Record]]:
     """Record batches of the whole file, one per chunk of complete lines; counts go to `stats`."""
+    for res in iter_results(path, parser, stats):
+        if res.records:
+            yield res.records
+
+
+def iter_results(path: Path, parser: Parser, stats: FileStats) -> Iterator[FeedResult]:
+    """The parser's results for the whole file, one per chunk of complete lines; counts go to `stats`."""
     line_no = 1
     carry = b""
     with open_log(path) as fh:
@@ -155,8 +164,10 @@ def iter_batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[
             stats.lines += res.lines
             stats.records += len(res.records)
             stats.unrecognised += res.unrecognised
-            stats.samples.extend(res.samples[: 3 - len(stats.samples)])
-            if res.records:
-                yield res.records
+            room = 3 - len(stats.samples)
+            stats.samples.extend(res.samples[:room])
+            stats.sample_lines.extend(res.sample_lines[:room])
+            if res.records or res.deferred:
+                yield res
             if final:
                 break

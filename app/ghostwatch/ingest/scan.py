@@ -40,7 +40,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
     report = Report()
     result = ScanResult(report)
     streams = []
-    for index, path in enumerate(files):
+    for path in files:
         stats = FileStats(str(path))
         result.files.append(stats)
         try:
@@ -52,12 +52,19 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
             stats.error = "format not recognised"
             continue
         stats.format = parser.format
-        streams.append(_timed(index, _records(path, parser, stats)))
-    for _when, _index, _seq, rec in heapq.merge(*streams):
-        for event in classifier.process([rec]):
-            report.add(event)
-            if on_event is not None:
-                on_event(event)
+        streams.append(_records(path, parser, stats))
+    seen, classify, add = classifier.deduper.seen, classifier.classify, report.add
+    if len(streams) == 1:
+        merged: Iterable[Record] = streams[0]
+    else:
+        merged = (rec for _when, _index, _seq, rec in heapq.merge(*(_timed(i, s) for i, s in enumerate(streams))))
+    for rec in merged:
+        if rec.channel is not None and seen(rec):  # the same call reported by two logs
+            continue
+        event = classify(rec)
+        add(event)
+        if on_event is not None:
+            on_event(event)
     result.duplicates = classifier.deduper.dropped
     return result
 

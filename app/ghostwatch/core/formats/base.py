@@ -19,6 +19,15 @@ PENDING = -1
 """`handle` returns this as the next position when a multi-line record is not complete yet."""
 
 
+class Deferred:
+    """What `handle` returns for a line it leaves to `parse_line` in another process (see `Parser.defer`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 @dataclass
 class FeedResult:
     records: list[Record] = field(default_factory=list)
@@ -26,6 +35,8 @@ class FeedResult:
     lines: int = 0             # physical lines in the consumed bytes
     unrecognised: int = 0      # lines that looked security-relevant but matched no known wording
     samples: list[str] = field(default_factory=list)  # a few of those lines, for "your PBX's wording changed"
+    sample_lines: list[int] = field(default_factory=list)  # their line numbers
+    deferred: list[tuple[int, int, str]] = field(default_factory=list)  # (records before it, line, text)
 
 
 class Parser:
@@ -35,6 +46,10 @@ class Parser:
     keywords: tuple[bytes, ...] = ()
     hit_patterns: tuple[re.Pattern[bytes], ...] = ()  # for literal families, one regex beats many finds
     max_samples = 3
+    defer = 0
+    """Out of every 8 lines that `parse_line` alone can handle (no state of this parser involved), how many `handle`
+    leaves to the caller as `DEFER`: a parsing child process hands them back to its parent, which has time to
+    spare (see ingest/parse_worker.py). 0 everywhere else."""
 
     def __init__(self, file: str, clock: Clock, signatures: Signatures) -> None:
         self.file = file
@@ -68,6 +83,9 @@ class Parser:
                 result.unrecognised += 1
                 if len(result.samples) < self.max_samples:
                     result.samples.append(decode_line(buf[start:end]))
+                    result.sample_lines.append(ln)
+            elif recs.__class__ is Deferred:
+                result.deferred.append((len(result.records), ln, recs.text))
             else:
                 result.records.extend(recs)
             skip_until = nxt
