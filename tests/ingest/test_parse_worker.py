@@ -118,8 +118,8 @@ def _mixed_full_log(path: Path) -> Path:
         lines += [
             f"{t} NOTICE[2301] chan_sip.c: Rejecting unknown SIP connection from {ip}:{5000 + i}",
             f"{t} NOTICE[2301] manager.c: {ip} failed to authenticate as 'admin{i % 7}'",
-            f"{t} VERBOSE[2100] res_pjsip_registrar.c: -- Added contact 'sip:2{i % 30:02d}@192.168.1.{i % 30 + 10}:5060'"
-            f" to AOR '2{i % 30:02d}' with expiration of 3600 seconds",
+            f"{t} VERBOSE[2100] res_pjsip_registrar.c: -- Added contact "
+            f"'sip:2{i % 30:02d}@192.168.1.{i % 30 + 10}:5060' to AOR '2{i % 30:02d}' with expiration of 3600 seconds",
             f"{t} NOTICE[2301] res_pjsip/pjsip_distributor.c: Request 'INVITE' from '<sip:100@1.1.1.1>' failed for "
             f"'{ip}:5070' (callid: c{i}) - No matching endpoint found",
             f'{t} VERBOSE[2400][C-{i:08x}] pbx.c: Executing [{i}@from-trunk:1] Answer("PJSIP/trunk-{i:08x}", "")'
