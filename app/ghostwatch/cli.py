@@ -160,19 +160,22 @@ class _JsonStream:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.first = True
-        out.write('{"events": [')
+        self.pending: list[str] = ['{"events": [']
+        self.separator = "\n  "
 
     def event(self, event: Event) -> None:
-        self.out.write(("\n  " if self.first else ",\n  ") + event_json(event))
-        self.first = False
+        self.pending.append(self.separator + event_json(event))
+        self.separator = ",\n  "
+        if len(self.pending) >= 256:  # one write per few hundred events
+            self.out.write("".join(self.pending))
+            self.pending.clear()
 
     def finish(self, result) -> None:
         report = result.report
         sources = [s.to_json() for s in report.ranked_sources()]
         summary = report.summary()
         summary["files"] = [f.to_json() for f in result.files]
-        self.out.write("\n],\n")
+        self.out.write("".join(self.pending) + "\n],\n")
         self.out.write(' "sources": ' + json.dumps(sources) + ",\n")
         self.out.write(' "summary": ' + json.dumps(summary) + "\n}\n")
 

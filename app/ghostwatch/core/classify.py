@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from .correlate import CallDeduper, Correlator
 from .events import Event, Kind, Outcome, Reason, Record, Verdict
 from .netaddr import is_ip_literal, is_local
@@ -30,6 +32,9 @@ _TAG_TEXT = {
     "log_injection": "The log line carries forged fields: someone wrote log text into a SIP header to mislead "
                      "log readers. No source address is trusted from it.",
 }
+
+
+_event = partial(tuple.__new__, Event)  # Event(record, verdict, reasons) without keyword handling
 
 
 class Classifier:
@@ -62,8 +67,8 @@ class Classifier:
                 else:
                     reasons = behaviour
         if not reasons:
-            return Event(rec, Verdict.NORMAL, ())
-        return Event(rec, self._verdict(rec, reasons, trusted), tuple(reasons))
+            return _event((rec, Verdict.NORMAL, ()))
+        return _event((rec, self._verdict(rec, reasons, trusted), tuple(reasons)))
 
     # -- rules on the record itself ---------------------------------------------------------------------------
     def _rules(self, rec: Record, trusted: bool) -> list[Reason]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from typing import Any, NamedTuple
@@ -90,15 +90,16 @@ make_record = partial(tuple.__new__, Record)
 """`make_record(values)`: a Record from all its fields in order, without keyword handling (hot paths only)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A classified record: the unit stored, shown, notified and printed."""
+class Event(NamedTuple):
+    """A classified record: the unit stored, shown, notified and printed. Immutable (a tuple, cheap to make)."""
 
     record: Record
     verdict: Verdict
-    reasons: tuple[Reason, ...] = field(default=())
+    reasons: tuple[Reason, ...] = ()
 
     def __getattr__(self, name: str) -> Any:  # convenient read access to the record's fields
+        if name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.record, name)
 
     def to_json(self) -> dict[str, Any]:
