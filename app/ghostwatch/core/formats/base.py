@@ -68,13 +68,13 @@ class Parser:
         prev = 0
         ln = line_no
         skip_until = 0
-        for start in sorted(hits):
+        count, handle, records = buf.count, self.handle, result.records
+        for start, end in sorted(hits.items()):
             if start < skip_until:
                 continue
-            ln += buf.count(b"\n", prev, start)
+            ln += count(b"\n", prev, start)
             prev = start
-            end = hits[start]
-            recs, nxt = self.handle(buf, start, end, ln, final)
+            recs, nxt = handle(buf, start, end, ln, final)
             if nxt == PENDING:
                 result.consumed = start
                 result.lines = ln - line_no
@@ -85,12 +85,13 @@ class Parser:
                     result.samples.append(decode_line(buf[start:end]))
                     result.sample_lines.append(ln)
             elif recs.__class__ is Deferred:
-                result.deferred.append((len(result.records), ln, recs.text))
+                result.deferred.append((len(records), ln, recs.text))
             else:
-                result.records.extend(recs)
+                records += recs
             skip_until = nxt
         result.consumed = len(buf)
-        result.lines = count_lines(buf, final)
+        # Lines before the last hit are counted already: count the rest (as count_lines would the whole buffer).
+        result.lines = ln - line_no + count(b"\n", prev) + (1 if final and buf and not buf.endswith(b"\n") else 0)
         return result
 
     def _hits(self, buf: bytes) -> dict[int, int]:
