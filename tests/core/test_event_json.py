@@ -27,3 +27,10 @@ def test_same_bytes_as_json_dumps(time, caller, name, ext, ua, call_id, ip, port
     ev = Event(rec, verdict, tuple(Reason(c, t) for c, t in reasons))
     assert event_json(ev) == json.dumps(ev.to_json())
     assert event_json(ev) == event_json(ev)  # the cached reason list gives the same text
+
+
+def test_the_encoder_reads_the_contract_fields_in_record_order() -> None:
+    from ghostwatch.core.events import FIELDS
+
+    assert FIELDS[:13] == ("time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id",
+                           "caller_name", "extension", "user_agent", "call_id", "outcome")

@@ -6,6 +6,7 @@ one give the same reasons. Each source's clock only moves forward (logs interlea
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .events import Kind, Reason, Record
@@ -37,7 +38,9 @@ class CallDeduper:
     def __init__(self, capacity: int = 50000, window: float = 3600.0) -> None:
         self.capacity = capacity
         self.window = window
-        self._channels: dict[str, float | None] = {}
+        # Ordered: the oldest call is found in constant time (a dict emptied from the front walks over the holes
+        # its deletions left, until it is resized).
+        self._channels: OrderedDict[str, float | None] = OrderedDict()
         self.dropped = 0
 
     def seen(self, rec: Record) -> bool:
@@ -51,7 +54,7 @@ class CallDeduper:
         channels.pop(rec.channel, None)
         channels[rec.channel] = rec.epoch
         if len(channels) > self.capacity:
-            del channels[next(iter(channels))]
+            channels.popitem(last=False)
         if rec.epoch is not None:  # forget calls older than the window: memory follows calls per hour, not log size
             horizon = rec.epoch - self.window
             for _ in range(2):
@@ -77,6 +80,7 @@ class Correlator:
                                                   f"logins from this address, faster than one every "
                                                   f"{t.brute_force_leak_seconds:g} seconds.")
         self._enumeration: dict[int, Reason] = {}
+        self._flood_rate = t.flood_requests / t.flood_window_seconds
 
     def observe(self, rec: Record, trusted: bool) -> list[Reason]:
         ip = rec.source_ip
@@ -85,27 +89,30 @@ class Correlator:
         st = self.sources.get(ip)
         if st is None:
             st = self.sources[ip] = SourceState()
-        now = rec.epoch if rec.epoch is not None else st.last
-        if now < st.last:
+        now = rec.epoch
+        if now is None or now < st.last:
             now = st.last
         st.last = now
         t = self.t
         reasons: list[Reason] = []
+        kind = rec.kind
 
-        if not trusted and rec.kind is not Kind.REGISTRATION:
-            rate = t.flood_requests / t.flood_window_seconds
-            st.flood_level = max(0.0, st.flood_level - (now - st.flood_time) * rate) + 1
+        if not trusted and kind is not Kind.REGISTRATION:
+            level = st.flood_level - (now - st.flood_time) * self._flood_rate
+            st.flood_level = level = (level if level > 0.0 else 0.0) + 1
             st.flood_time = now
-            if st.flood_level > t.flood_requests:
+            if level > t.flood_requests:
                 reasons.append(self._flood)
 
-        failed = not FAILURE_TAGS.isdisjoint(rec.tags)
-        if "auth_failure" in rec.tags:
-            st.bf_level = max(0.0, st.bf_level - (now - st.bf_time) / t.brute_force_leak_seconds) + 1
+        tags = rec.tags
+        failed = bool(tags) and not FAILURE_TAGS.isdisjoint(tags)
+        if failed and "auth_failure" in tags:
+            level = st.bf_level - (now - st.bf_time) / t.brute_force_leak_seconds
+            st.bf_level = level = (level if level > 0.0 else 0.0) + 1
             st.bf_time = now
-            if st.bf_level > t.brute_force_capacity:
+            if level > t.brute_force_capacity:
                 reasons.append(self._brute_force)
-        if failed and rec.extension and rec.kind is not Kind.CALL:
+        if failed and rec.extension and kind is not Kind.CALL:
             accounts = st.accounts
             accounts.pop(rec.extension, None)  # re-insert: the dict stays ordered by when each was last tried
             accounts[rec.extension] = now
@@ -123,8 +130,8 @@ class Correlator:
             st.failures.append(now)
             if len(st.failures) > 64:
                 del st.failures[:32]
-        elif rec.kind is Kind.REGISTRATION and not trusted:
-            recent = [f for f in st.failures if now - f <= t.compromise_window_seconds]
+        elif kind is Kind.REGISTRATION and not trusted:
+            recent = [f for f in st.failures if now - f <= t.compromise_window_seconds] if st.failures else []
             if len(recent) >= t.compromise_failures:
                 reasons.append(Reason("compromise", f"Successful login from an address that failed {len(recent)} "
                                                     f"times before: the password may have been guessed. Change it "

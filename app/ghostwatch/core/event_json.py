@@ -48,13 +48,12 @@ def _reasons(reasons: tuple[Reason, ...]) -> str:
 
 
 def event_json(event: Event) -> str:
-    r = event.record
+    record, verdict, reasons = event
+    time, file, line, fmt, kind, ip, port, caller_id, caller_name, extension, user_agent, call_id, outcome = \
+        record[:13]  # the contract's fields, in Record's order (checked in tests/core/test_event_json.py)
     t = _TEXT
-    port = r.source_port
-    return (f'{{"time": {_str(r.time)}, "file": {t[r.file]}, "line": {int(r.line)}, "format": {t[r.format]}, '
-            f'"kind": {t[r.kind]}, "source_ip": {t[r.source_ip]}, '
-            f'"source_port": {"null" if port is None else int(port)}, '
-            f'"caller_id": {t[r.caller_id]}, "caller_name": {t[r.caller_name]}, '
-            f'"extension": {t[r.extension]}, "user_agent": {t[r.user_agent]}, "call_id": {_str(r.call_id)}, '
-            f'"outcome": {t[r.outcome]}, "verdict": {t[event.verdict]}, '
-            f'"reasons": {_reasons(event.reasons)}}}')
+    return (f'{{"time": {_str(time)}, "file": {t[file]}, "line": {int(line)}, "format": {t[fmt]}, '
+            f'"kind": {t[kind]}, "source_ip": {t[ip]}, "source_port": {"null" if port is None else int(port)}, '
+            f'"caller_id": {t[caller_id]}, "caller_name": {t[caller_name]}, "extension": {t[extension]}, '
+            f'"user_agent": {t[user_agent]}, "call_id": {_str(call_id)}, "outcome": {t[outcome]}, '
+            f'"verdict": {t[verdict]}, "reasons": {_reasons(reasons)}}}')

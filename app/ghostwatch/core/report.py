@@ -17,7 +17,6 @@ class SourceSummary:
     first_seen: str | None = None
     last_seen: str | None = None
     reasons: Counter[str] = field(default_factory=Counter)
-    kinds: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, Any]:
         return {"ip": self.ip, "verdict": self.verdict.value, "events": self.events, "first_seen": self.first_seen,
@@ -71,8 +70,6 @@ class Report:
         if src is None:
             src = self.sources[ip] = SourceSummary(ip)
         src.events += 1
-        counts = src.kinds
-        counts[kind] = counts.get(kind, 0) + 1
         if verdict is not src.verdict and _RANK[verdict] > _RANK[src.verdict]:
             src.verdict = verdict
         if event.reasons:
