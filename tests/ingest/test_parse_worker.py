@@ -108,12 +108,12 @@ def test_small_files_and_threaded_callers_parse_in_process(office: Path, monkeyp
         worker.join()
 
 
-def _mixed_full_log(path: Path) -> Path:
+def _mixed_full_log(path: Path, n: int = 400) -> Path:
     """An Asterisk `full` log mixing records of every kind the child may hand back with lines nobody understands,
     both kinds the child keeps (failed requests, the dialplan) and kinds it may hand back."""
     lines = []
-    for i in range(400):
-        t = f"[2026-03-02 10:{i // 60:02d}:{i % 60:02d}]"
+    for i in range(n):
+        t = f"[2026-03-02 {10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}]"
         ip = f"203.0.113.{i % 50 + 1}"
         lines += [
             f"{t} NOTICE[2301] chan_sip.c: Rejecting unknown SIP connection from {ip}:{5000 + i}",
@@ -157,12 +157,12 @@ def test_a_parser_failing_on_a_handed_back_line_is_that_file_s_error(tmp_path: P
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from ghostwatch.core.formats.asterisk import AsteriskParser
 
-    log = _mixed_full_log(tmp_path / "full")
+    log = _mixed_full_log(tmp_path / "full", 4000)  # 2.9 MB: three chunks
     parent = os.getpid()
     real = AsteriskParser.parse_line
 
     def broken_here(self, text, line_no):
-        if os.getpid() == parent and line_no > 100:
+        if os.getpid() == parent and line_no > 16000:  # in the third chunk
             raise RuntimeError("simulated parser bug")
         return real(self, text, line_no)
 
@@ -170,5 +170,5 @@ def test_a_parser_failing_on_a_handed_back_line_is_that_file_s_error(tmp_path: P
     monkeypatch.setenv(parse_worker.DEFER_SWITCH, "8")
     events, result = _scan([log], monkeypatch, "always")
     assert result.files[0].error == "internal error while parsing: RuntimeError: simulated parser bug"
-    assert 0 < len(events) < 400 * 5
+    assert 0 < len(events) < 4000 * 5  # the chunks before arrive; the rest of the file is lost, as in the child
     assert multiprocessing.active_children() == []

@@ -86,8 +86,8 @@ def usable(path: Path) -> bool:
     return cores >= 2 and size >= MIN_BYTES
 
 
-def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True) -> Iterator[Record]:
-    """Records of `path` as the child parses them; counts and errors land in `stats` at the end.
+def batches(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True) -> Iterator[list[Record]]:
+    """Records of `path` in batches as the child parses them; counts and errors land in `stats` at the end.
 
     Without `keep_raw` the evidence lines stay in the child (`scan` prints none): half the bytes to move. Lines the
     child hands back (see `Parser.defer`) are parsed here, by this process's copy of the parser, in their place.
@@ -127,10 +127,10 @@ def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
                 n, cols, deferred = payload
                 recs = _records_from(cols, n) if n else iter(())
                 if not deferred:
-                    yield from recs
+                    yield list(recs)
                     continue
                 try:
-                    yield from _with_deferred(recs, deferred, parser, stats, samples)
+                    yield _with_deferred(recs, deferred, parser, stats, samples)
                 except Exception as exc:  # as in the child: a parser bug ends this file with an error, not the scan
                     stats.error = f"internal error while parsing: {type(exc).__name__}: {exc}"
                     finished = True
@@ -153,12 +153,13 @@ def records(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
 
 
 def _with_deferred(recs: Iterator[Record], deferred: list[tuple[int, int, str]], parser: Parser, stats: FileStats,
-                   samples: list[tuple[int, str]]) -> Iterator[Record]:
+                   samples: list[tuple[int, str]]) -> list[Record]:
     """The child's records with the handed-back lines parsed here and put in their place."""
+    out: list[Record] = []
     done = 0
     for before, line_no, text in deferred:
         if before > done:
-            yield from islice(recs, before - done)
+            out.extend(islice(recs, before - done))
             done = before
         found = parser.parse_line(text, line_no)
         if found is None:
@@ -167,8 +168,9 @@ def _with_deferred(recs: Iterator[Record], deferred: list[tuple[int, int, str]],
                 samples.append((line_no, text))
         else:
             stats.records += len(found)
-            yield from found
-    yield from recs
+            out += found
+    out.extend(recs)
+    return out
 
 
 def _child(path: Path, parser: Parser, conn, keep_raw: bool = True) -> None:

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from ..core.classify import Classifier
@@ -52,12 +53,13 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
             stats.error = "format not recognised"
             continue
         stats.format = parser.format
-        streams.append(_records(path, parser, stats))
+        streams.append(_batches(path, parser, stats))
     seen, classify, add = classifier.deduper.seen, classifier.classify, report.add
     if len(streams) == 1:
-        merged: Iterable[Record] = streams[0]
+        merged: Iterable[Record] = chain.from_iterable(streams[0])
     else:
-        merged = (rec for _when, _index, _seq, rec in heapq.merge(*(_timed(i, s) for i, s in enumerate(streams))))
+        merged = (rec for _when, _index, _seq, rec in
+                  heapq.merge(*(_timed(i, chain.from_iterable(s)) for i, s in enumerate(streams))))
     for rec in merged:
         if rec.channel is not None and seen(rec):  # the same call reported by two logs
             continue
@@ -69,16 +71,15 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
     return result
 
 
-def _records(path: Path, parser: Parser, stats: FileStats) -> Iterator[Record]:
+def _batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Record]]:
     if parse_worker.usable(path):
         try:
-            yield from parse_worker.records(path, parser, stats, keep_raw=False)  # scan prints no evidence lines
+            yield from parse_worker.batches(path, parser, stats, keep_raw=False)  # scan prints no evidence lines
             return
         except parse_worker.CannotFork as exc:
             log.info("parsing %s in-process: %s", path, exc)
     try:
-        for batch in iter_batches(path, parser, stats):
-            yield from batch
+        yield from iter_batches(path, parser, stats)
     except (OSError, EOFError) as exc:  # unreadable file, truncated .gz: report it, keep scanning the rest
         stats.error = _describe(exc)
         log.warning("cannot read %s: %s", path, stats.error)
