@@ -115,7 +115,7 @@ class Classifier:
         key = (code, text)
         reason = self._reasons.get(key)
         if reason is None:
-            if len(self._reasons) >= 8192:
+            if len(self._reasons) >= 2048:
                 self._reasons.clear()
             reason = self._reasons[key] = Reason(code, text)
         return reason

@@ -6,6 +6,7 @@ one give the same reasons. Each source's clock only moves forward (logs interlea
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ class SourceState:
     flood_level: float = 0.0
     flood_time: float = 0.0
     accounts: dict[str, float] = field(default_factory=dict)
-    failures: list[float] = field(default_factory=list)
+    failures: array[float] = field(default_factory=lambda: array("d"))  # times, unboxed: 8 bytes each, not 32
 
 
 class CallDeduper:

@@ -11,7 +11,7 @@ from json.encoder import encode_basestring_ascii as _s  # type: ignore[attr-defi
 
 from .events import Event, Reason
 
-_MAX_CACHED = 4096
+_MAX_CACHED = 1024
 
 
 class _Encoded(dict):

@@ -26,7 +26,7 @@ def parse_name_addr(text: str | None) -> NameAddr:
     found = _CACHE.get(text)
     if found is None:
         found = _parse(text)
-        if len(_CACHE) >= 4096:
+        if len(_CACHE) >= 1024:
             _CACHE.clear()
         _CACHE[text] = found
     return found
