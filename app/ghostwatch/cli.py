@@ -142,7 +142,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
                 del flagged[:1000]
 
     # A scan makes a few objects per log record and no reference cycles to speak of: collect rarely, and never
-    # walk what the program itself consists of (1.5% of a scan's instructions).
+    # walk what the program itself consists of (1.5% of a scan's instructions). Frozen objects are also never
+    # written by the collector in a parsing child, so the pages it shares with this process stay shared.
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(20000, 50, 100)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from .correlate import CallDeduper, Correlator
-from .events import Event, Kind, Outcome, Reason, Record, Verdict
+from .events import Event, Kind, Outcome, Reason, Record, Verdict, make_event
 from .netaddr import is_ip_literal, is_local
 from .numbers import implausible, looks_international
 from .settings import DetectionSettings
@@ -32,9 +30,6 @@ _TAG_TEXT = {
     "log_injection": "The log line carries forged fields: someone wrote log text into a SIP header to mislead "
                      "log readers. No source address is trusted from it.",
 }
-
-
-_event = partial(tuple.__new__, Event)  # Event(record, verdict, reasons) without keyword handling
 
 
 class Classifier:
@@ -67,8 +62,8 @@ class Classifier:
                 else:
                     reasons = behaviour
         if not reasons:
-            return _event((rec, Verdict.NORMAL, ()))
-        return _event((rec, self._verdict(rec, reasons, trusted), tuple(reasons)))
+            return make_event((rec, Verdict.NORMAL, ()))
+        return make_event((rec, self._verdict(rec, reasons, trusted), tuple(reasons)))
 
     # -- rules on the record itself ---------------------------------------------------------------------------
     def _rules(self, rec: Record, trusted: bool) -> list[Reason]:

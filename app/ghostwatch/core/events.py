@@ -121,3 +121,7 @@ class Event(NamedTuple):
             "verdict": str(self.verdict),
             "reasons": [reason.to_json() for reason in self.reasons],
         }
+
+
+make_event = partial(tuple.__new__, Event)
+"""`make_event((record, verdict, reasons))`: an Event without keyword handling (hot paths only)."""

@@ -9,7 +9,6 @@ child), two or more usable cores, and a file big enough to be worth a process.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import pickle
@@ -105,9 +104,6 @@ def batches(path: Path, parser: Parser, stats: FileStats, keep_raw: bool = True)
         except (OSError, ValueError, AttributeError):
             pass
     proc = ctx.Process(target=_child, args=(path, parser, send, keep_raw), name="ghostwatch-parse", daemon=True)
-    # Objects that exist now stay shared with the child: frozen, the collector never writes to them (which would
-    # copy their pages into the child) nor walks them again in either process.
-    gc.freeze()
     try:
         proc.start()
     except OSError as exc:  # out of processes or memory: the caller parses in-process instead

@@ -128,9 +128,7 @@ class AsteriskParser(Parser):
                 if raw_chan in self._seen_raw:
                     return [], end + 1
         self._raw_chan = raw_chan  # for _executing, which remembers the channel in both forms
-        text = line.decode("utf-8", "replace")
-        if len(line) > 4096 or "\x1b" in text or "#033[" in text or "\x00" in text or "\r" in text:
-            text = decode_line(line)  # the rare line that needs more than decoding
+        text = decode_line(line)
         if "<--- " in text:
             if asterisk_sip_trace.START.search(text):
                 return self._trace_block(buf, start, end, line_no, final, text)
@@ -323,7 +321,7 @@ class AsteriskParser(Parser):
 
     def _ami_iax(self, text: str, line_no: int) -> list[Record] | None:
         service = "AMI" if "manager" in text[:200] else "IAX2" if "iax" in text[:200].lower() else None
-        m = _match_at_token(_AUTH_AS, text, text.find(" failed to authenticate as "))
+        m = _match_at_token(_AUTH_AS, text, text.find(" failed to authenticate as"))
         if m:
             ip, port = split_hostport(m.group("addr"))
             if ip:
@@ -388,10 +386,7 @@ def _match_at_token(regex: re.Pattern[str], text: str, at: int) -> re.Match[str]
     """
     if at < 0:
         return None
-    word = text.rfind(" ", 0, at) + 1
-    if text.startswith("Host ", word - 5):
-        word -= 5
-    return regex.match(text, word) or regex.search(text)
+    return regex.match(text, text.rfind(" ", 0, at) + 1) or regex.search(text)
 
 
 def _channel_peer(channel: str) -> str | None:

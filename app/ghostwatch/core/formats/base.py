@@ -48,7 +48,7 @@ class Parser:
     max_samples = 3
     defer = 0
     """Out of every 8 lines that `parse_line` alone can handle (no state of this parser involved), how many `handle`
-    leaves to the caller as `DEFER`: a parsing child process hands them back to its parent, which has time to
+    leaves to the caller as `Deferred`: a parsing child process hands them back to its parent, which has time to
     spare (see ingest/parse_worker.py). 0 everywhere else."""
 
     def __init__(self, file: str, clock: Clock, signatures: Signatures) -> None:
@@ -90,8 +90,7 @@ class Parser:
                 records += recs
             skip_until = nxt
         result.consumed = len(buf)
-        # Lines before the last hit are counted already: count the rest (as count_lines would the whole buffer).
-        result.lines = ln - line_no + count(b"\n", prev) + (1 if final and buf and not buf.endswith(b"\n") else 0)
+        result.lines = ln - line_no + count_lines(buf, final, prev)  # lines before the last hit are counted already
         return result
 
     def _hits(self, buf: bytes) -> dict[int, int]:
@@ -125,8 +124,9 @@ class Parser:
         raise NotImplementedError
 
 
-def count_lines(buf: bytes, final: bool) -> int:
-    n = buf.count(b"\n")
+def count_lines(buf: bytes, final: bool, start: int = 0) -> int:
+    """Physical lines in `buf[start:]` (at EOF, `final`, a last line without a newline counts too)."""
+    n = buf.count(b"\n", start)
     if final and buf and not buf.endswith(b"\n"):
         n += 1
     return n
