@@ -86,7 +86,8 @@ class Rig:
         c = self.collector
         self.monitor = Monitor(paths, DetectionSettings(home_region="US"), SIGNATURES, self.history, c.on_batch,
                                polling=self.polling, import_history=import_history, on_status=c.on_status,
-                               on_warning=c.on_warning, on_progress=c.on_progress)
+                               on_warning=c.on_warning, on_progress=c.on_progress,
+                               retention_days=0)  # the lines are dated 2026-11-26: no pruning by today's date
         self.monitor.start()
         assert self.monitor.settle()
         return self.monitor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def ghost_line(n: int, caller: str = "1001") -> bytes:
-    return (f"[2026-11-26 02:1{n % 10}:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
+    """A scanner's INVITE stamped a minute ago in local time, as a live PBX writes it (the plot shows recent hours)."""
+    stamp = (datetime.now() - timedelta(seconds=60 - n)).strftime("%Y-%m-%d %H:%M:%S")
+    return (f"[{stamp}] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
             f"'\"friendly-scanner\" <sip:{caller}@198.51.100.10>' failed for '203.0.113.{n}:5060' "
             f"(callid: g{n}) - No matching endpoint found\n").encode()
 
