@@ -281,14 +281,14 @@ def test_hostile_archives_write_nothing_outside_and_say_why(tmp_path: Path) -> N
 
     outside = tmp_path / "pwned"
     evil = tmp_path / "evil.tgz"
-    with tarfile.open(evil, "w:gz") as tar:
-        for name in ("../pwned", str(outside)):
+    for name in ("../pwned", str(outside)):  # a climb out, an absolute path: each refused on its own
+        with tarfile.open(evil, "w:gz") as tar:
             data = b"x=1\n"
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    with pytest.raises(AuditError, match="cannot unpack evil.tgz"):
-        run_audit(evil, resources_dir())
+        with pytest.raises(AuditError, match="evil.tgz tries to write outside its folder"):
+            run_audit(evil, resources_dir())
     linked = tmp_path / "linked.tar"
     with tarfile.open(linked, "w") as tar:
         link = tarfile.TarInfo("asterisk/sip.conf")

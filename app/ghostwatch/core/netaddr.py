@@ -41,7 +41,7 @@ def split_hostport(text: str, *, port_always: bool = False) -> tuple[str | None,
     if s[:1].isdigit() and s.count(":") == 1:  # the common case, `1.2.3.4:5060`: ports vary, hosts repeat
         host, _, p = s.partition(":")
         ip = normal_ip(host)
-        return (ip, _port(p)) if ip else (None, None)
+        return (ip, port_number(p)) if ip else (None, None)
     for prefix in ("UDP:", "TCP:", "TLS:", "WS:", "WSS:", "udp:", "tcp:", "tls:", "ws:", "wss:"):
         if s.startswith(prefix):
             s = s[len(prefix):]
@@ -51,19 +51,19 @@ def split_hostport(text: str, *, port_always: bool = False) -> tuple[str | None,
         if end < 0:
             return None, None
         host, rest = s[1:end], s[end + 1:]
-        port = _port(rest[1:]) if rest.startswith(":") else None
+        port = port_number(rest[1:]) if rest.startswith(":") else None
         ip = normal_ip(host)
         return (ip, port) if ip else (None, None)
     if s.count(":") == 1:
         host, _, p = s.partition(":")
         ip = normal_ip(host)
-        return (ip, _port(p)) if ip else (None, None)
+        return (ip, port_number(p)) if ip else (None, None)
     if s.count(":") > 1:  # unbracketed IPv6
         if port_always:
             host, _, p = s.rpartition(":")
             ip = normal_ip(host)
             if ip and ":" in ip:
-                return ip, _port(p)
+                return ip, port_number(p)
         ip = normal_ip(s)
         return (ip, None) if ip else (None, None)
     ip = normal_ip(s)
@@ -78,8 +78,6 @@ def port_number(text: str) -> int | None:
             return port
     return None
 
-
-_port = port_number
 
 
 _LOCAL = tuple(ipaddress.ip_network(n) for n in (

@@ -159,10 +159,9 @@ class IntroPage(QWizardPage):
         if chosen:
             self.folder.setText(chosen)
 
-
     def _archive(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(self, "An archive of the phone system's settings", str(Path.home()),
-                                                "Archives (*.tar.gz *.tgz *.tar *.zip)")
+                                                "Archives (*.tar.gz *.tgz *.tar.bz2 *.tar.xz *.tar *.zip)")
         if chosen:
             self.folder.setText(chosen)
 

@@ -33,7 +33,7 @@ def unpack_config(archive: Path, dest: Path) -> Path:
         elif tarfile.is_tarfile(archive):
             _untar(archive, dest)
         else:
-            raise ArchiveError(f"{archive.name} is not a .tar.gz, .tar or .zip archive")
+            raise ArchiveError(f"{archive.name} is not a .tar.gz, .tgz, .tar.bz2, .tar.xz, .tar or .zip archive")
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
         raise ArchiveError(f"cannot unpack {archive.name}: {exc}") from exc
     root = find_config_root(dest)
@@ -61,30 +61,42 @@ def _untar(archive: Path, dest: Path) -> None:
         members = []
         total = 0
         for member in tar:
-            if len(members) >= MAX_MEMBERS:
-                raise ArchiveError(f"{archive.name} has more than {MAX_MEMBERS} files; not a configuration folder")
+            _check_count(archive, len(members) + 1)
             if not (member.isfile() or member.isdir()):
                 continue  # links, devices, fifos: a configuration needs none of them
             total += member.size
-            if total > MAX_TOTAL_BYTES:
-                raise ArchiveError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB; not a "
-                                   f"configuration folder")
+            _check_size(archive, total)
+            _check_inside(archive, dest, member.name)
             members.append(member)
-        # the "data" filter refuses absolute paths, `..` and anything that would land outside `dest`
-        tar.extractall(dest, members=members, filter="data")
+        # Python's "data" filter (3.11.4 and later) also drops set-user-id bits and the like
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(dest, members=members, **safe)
 
 
 def _unzip(archive: Path, dest: Path) -> None:
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise ArchiveError(f"{archive.name} has more than {MAX_MEMBERS} files; not a configuration folder")
-        if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
-            raise ArchiveError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB; not a "
-                               f"configuration folder")
-        base = dest.resolve()
+        _check_count(archive, len(infos))
+        _check_size(archive, sum(i.file_size for i in infos))
         for info in infos:
-            target = (dest / info.filename).resolve()
-            if base != target and base not in target.parents:
-                raise ArchiveError(f"{archive.name} tries to write outside its folder ({info.filename!r})")
+            _check_inside(archive, dest, info.filename)
         zf.extractall(dest)
+
+
+def _check_count(archive: Path, members: int) -> None:
+    if members > MAX_MEMBERS:
+        raise ArchiveError(f"{archive.name} has more than {MAX_MEMBERS} files; not a configuration folder")
+
+
+def _check_size(archive: Path, total: int) -> None:
+    if total > MAX_TOTAL_BYTES:
+        raise ArchiveError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES >> 20} MiB; not a configuration "
+                           f"folder")
+
+
+def _check_inside(archive: Path, dest: Path, name: str) -> None:
+    """Refuse a member named to land outside `dest` (an absolute path, `..`)."""
+    base = dest.resolve()
+    target = (base / name).resolve()
+    if target != base and base not in target.parents:
+        raise ArchiveError(f"{archive.name} tries to write outside its folder ({name!r})")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .archive import ArchiveError, is_archive, unpack_config
 from .checklist import Step, load_checklist
 from .findings import Finding, Status, worst
 from .fixes import Fixes
@@ -79,12 +81,8 @@ def run_audit(config_dir: Path, resources: Path, now: datetime | None = None) ->
 
     Raises AuditError for anything that cannot be audited.
     """
-    from .archive import ArchiveError, is_archive, unpack_config
-
     if not is_archive(config_dir):
         return _audit_dir(config_dir, resources, now, str(config_dir))
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="ghostwatch-audit-") as tmp:
         try:
             root = unpack_config(config_dir, Path(tmp))

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..netaddr import port_number
 from ..text import display_text
 
 TIMEOUT = 4.0
@@ -80,9 +81,10 @@ def check_target(target: str) -> tuple[str, int]:
 
 
 def _port(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+    port = port_number(text)
+    if port is None:
         raise SelfTestRefused(f"not a port number: {display_text(text, 20)!r}")
-    return int(text)
+    return port
 
 
 def run_selftest(target: str, *, consent: bool, timeout: float = TIMEOUT) -> SelfTestResult:
