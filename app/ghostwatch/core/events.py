@@ -83,6 +83,9 @@ class Record(NamedTuple):
     duration: int | None = None
     tags: tuple[str, ...] = ()          # extra reason codes the parser itself can vouch for
     raw: tuple[str, ...] = ()           # the evidence lines, as written (ANSI codes removed)
+    refs: tuple[str, ...] = ()          # join keys the PBX itself shares between a call's lines (see core/join.py):
+    #                                     "ast:C-0000001a", "chan:PJSIP/101-00000002", "uid:1700000000.12",
+    #                                     "fs:<channel uuid>", "sip:<SIP Call-ID>"
 
 
 FIELDS: tuple[str, ...] = Record._fields

@@ -23,7 +23,7 @@ from .base import PENDING, Deferred, Parser
 _RECORD_ORDER = ("time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id", "caller_name",
                  "extension", "user_agent", "call_id", "outcome", "epoch", "detail", "method", "from_host",
                  "ruri_host", "context", "channel", "anonymous", "external", "challenge", "billsec", "duration",
-                 "tags", "raw")
+                 "tags", "raw", "refs")
 if FIELDS != _RECORD_ORDER:  # `_record` builds records positionally
     raise ImportError("Record's fields changed: update AsteriskParser._record")
 
@@ -209,7 +209,7 @@ class AsteriskParser(Parser):
             call_id = m.group(1) if m else None
         return make_record((time, self.file, line_no, FORMAT, kind, source_ip, source_port, caller_id, caller_name,
                             extension, None, call_id, outcome, epoch, detail, method, from_host, None, context,
-                            channel, anonymous, external, False, None, None, tags, (text,)))
+                            channel, anonymous, external, False, None, None, tags, (text,), ()))
 
     # -- individual messages ----------------------------------------------------------------------------------
     def _registration_failed(self, text: str, line_no: int) -> list[Record] | None:
