@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from .events import Kind, Reason, Record
 from .netaddr import is_local
+from .numbers import looks_international
 from .settings import Thresholds
 
 FAILURE_TAGS = frozenset({"auth_failure", "no_matching_endpoint", "acl_reject"})
@@ -34,7 +35,7 @@ class SourceState:
 
     __slots__ = ("outside", "last", "bf_level", "bf_time", "bf_start", "bf_count", "flood_level", "flood_time",
                  "failed_accounts", "asked", "hunt_until", "jail", "last_fail", "run_start", "run_count",
-                 "run_account", "run_same", "bursts", "failures", "logged_in")
+                 "run_account", "run_same", "bursts", "failures", "logged_in", "challenged", "renewing")
 
     def __init__(self, outside: bool) -> None:
         self.outside = outside          # not a LAN / loopback / carrier-NAT address
@@ -57,6 +58,8 @@ class SourceState:
         self.bursts: array[float] | None = None               # starts of failure bursts an hour or more apart
         self.failures: array[float] | None = None             # recent failure times, for a later successful login
         self.logged_in = False          # a login from here succeeded: its failures are a phone's stale password
+        self.challenged: dict[str, float] | None = None       # account -> last challenge (renewals)
+        self.renewing = False           # an account challenged again later, no failure between: a device renewing
 
 
 class CallDeduper:
@@ -224,9 +227,19 @@ class Correlator:
 
         tags = rec.tags
         failed = bool(tags) and not FAILURE_TAGS.isdisjoint(tags)
-        outside = st.outside and not trusted
-        stranger = outside and not st.logged_in  # an outside address that never logged in from here
         account = rec.extension
+        if rec.challenge and account and not failed and not st.renewing:
+            self._challenge(st, account, now)
+        # An outside address that never logged in from here (FreeSWITCH logs no successful REGISTER: a device that
+        # renews its registration is known the same way).
+        stranger = st.outside and not trusted and not st.logged_in and not st.renewing
+        if (address and stranger and account and rec.method == "INVITE" and kind is not Kind.CALL
+                and (failed or rec.challenge) and looks_international(account, t.toll_fraud_digits)):
+            # FreeSWITCH names the dialled number in its challenge and auth-failure lines: a stranger dialling
+            # abroad without a valid login is after calls the office pays for.
+            reasons.append(self._why("toll_fraud_attempt", f"An outsider tried to dial {_short(account)} through "
+                                                           f"your PBX without a valid login: toll fraud (calls you "
+                                                           f"would pay for)."))
         if failed:
             self._failure(st, who, rec, now, stranger, address, reasons)
         if account and (failed or (rec.challenge and stranger)) and kind is not Kind.CALL:
@@ -345,10 +358,13 @@ class Correlator:
             return
         if len(asked) < t.hunt_distinct:
             return
-        # Short: scanner-typical or consecutive names within a minute (svwar).
+        # Short: scanner-typical names, or consecutive ones the PBX refused, within a minute (svwar). Consecutive
+        # names only challenged are a branch office's phones as often as a hunt: they need a refusal.
         names = self.t.hunt_names
         recent = now - t.hunt_window_seconds
-        typical = [n for n, when in asked.items() if when >= recent and (n.lower() in names or _adjacent(n, asked))]
+        refused = st.failed_accounts or {}
+        typical = [n for n, when in asked.items() if when >= recent
+                   and (n.lower() in names or (n in refused and _adjacent(n, asked)))]
         if len(typical) >= t.hunt_distinct:
             first = min(asked[n] for n in typical)
             st.hunt_until = now + t.hunt_window_seconds
@@ -359,10 +375,27 @@ class Correlator:
             return
         # Slow: several accounts within minutes from an outside address that never logged in.
         if len(asked) >= t.slow_hunt_distinct:
-            st.hunt_until = now + t.hunt_window_seconds
-            first = next(iter(asked.values()))
-            reasons.append(self._why("enumeration", f"Extension hunting: {len(asked)} different accounts tried "
-                                                    f"from {who} in {span(now - first)}, never logging in."))
+            scattered = [n for n in asked if n in refused or not _adjacent(n, asked)]
+            if len(scattered) >= t.slow_hunt_distinct:
+                st.hunt_until = now + t.hunt_window_seconds
+                first = asked[scattered[0]]
+                reasons.append(self._why("enumeration", f"Extension hunting: {len(scattered)} different accounts "
+                                                        f"tried from {who} in {span(now - first)}, never logging "
+                                                        f"in."))
+
+    def _challenge(self, st: SourceState, account: str, now: float) -> None:
+        """Notice a device renewing its registration: the same account challenged again, no failure since."""
+        challenged = st.challenged
+        if challenged is None:
+            challenged = st.challenged = {}
+        before = challenged.get(account)
+        if before is not None and now - before >= 20.0 and st.last_fail < before:
+            st.renewing = True
+            st.challenged = None
+            return
+        challenged[account] = now
+        if len(challenged) > 16:
+            del challenged[next(iter(challenged))]
 
     def _why(self, code: str, text: str) -> Reason:
         """One shared Reason per text (an attack repeats the same few texts thousands of times)."""
