@@ -48,6 +48,8 @@ class Label:
     forged: list[str]
     lines: dict[int, str]
     line_dialects: dict[int, str]
+    source: str = ""
+    licence: str = ""
 
     @property
     def name(self) -> str:
@@ -72,7 +74,8 @@ def load_labels() -> list[Label]:
                             data.get("region", "US"), list(addr.get("attacker", [])), list(addr.get("benign", [])),
                             list(addr.get("unjudged", [])), list(addr.get("forged", [])),
                             {int(k): v for k, v in data.get("lines", {}).items()},
-                            {int(k): v for k, v in data.get("line_dialects", {}).items()}))
+                            {int(k): v for k, v in data.get("line_dialects", {}).items()},
+                            data.get("source", ""), data.get("licence", "")))
     return labels
 
 

@@ -9,6 +9,7 @@ State is explicit and time comes from the events, so a file read in one scan and
 one give the same reasons. Each source's clock only moves forward (logs interleave threads slightly out of order).
 Memory is bounded: states idle longer than the compromise window are forgotten, and at most `max_states` are kept
 (the least recently active go first), so an attacker rotating IPv6 addresses cannot grow it without bound.
+Per-record work is constant: a reason's text is remade only when its numbers have doubled since it was last made.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from array import array
 from collections import OrderedDict
-from functools import lru_cache
+from socket import AF_INET6, inet_pton
 
 from .events import Kind, Reason, Record
 from .netaddr import is_local
@@ -31,14 +32,17 @@ _NEVER = float("-inf")
 
 class SourceState:
     """What one address (or IPv6 prefix) did lately. Containers are made on first use: most sources never need them
-    (about 200 bytes for a source that only registers or probes once)."""
+    (about 300 bytes for a source that only registers or probes once)."""
 
-    __slots__ = ("outside", "last", "bf_level", "bf_time", "bf_start", "bf_count", "flood_level", "flood_time",
-                 "failed_accounts", "asked", "hunt_until", "jail", "last_fail", "run_start", "run_count",
-                 "run_account", "run_same", "bursts", "failures", "logged_in", "challenged", "renewing")
+    __slots__ = ("outside", "name", "last", "bf_level", "bf_time", "bf_start", "bf_count", "flood_level",
+                 "flood_time", "failed_accounts", "asked", "hunt_until", "jail", "last_fail", "run_start",
+                 "run_count", "run_account", "run_same", "bursts", "failures", "logged_in", "challenged", "renewing",
+                 "said", "prefix", "jail_i")
 
-    def __init__(self, outside: bool) -> None:
+    def __init__(self, outside: bool, prefix: tuple[int, int] | None) -> None:
         self.outside = outside          # not a LAN / loopback / carrier-NAT address
+        self.prefix = prefix            # (address as an integer, prefix length) for an IPv6 prefix's state
+        self.name = "this address" if prefix is None else ""  # how reasons name it; a prefix's is made when needed
         self.last = _NEVER              # this state's clock (only moves forward)
         self.bf_level = 0.0             # CrowdSec asterisk_bf bucket
         self.bf_time = 0.0
@@ -49,7 +53,8 @@ class SourceState:
         self.failed_accounts: dict[str, float] | None = None  # account -> last failure (CrowdSec asterisk_user_enum)
         self.asked: dict[str, float] | None = None            # account -> last failure or challenge (short/slow hunts)
         self.hunt_until = _NEVER        # a hunt seen stays a hunt while it goes on
-        self.jail: array[float] | None = None                 # the last `jail_failures` failure times (fail2ban)
+        self.jail: list[float] | None = None  # the last `jail_failures` failure times, a ring from jail_i (fail2ban)
+        self.jail_i = 0
         self.last_fail = _NEVER
         self.run_start = 0.0            # a run of failures with no gap as long as the jail window
         self.run_count = 0
@@ -60,6 +65,7 @@ class SourceState:
         self.logged_in = False          # a login from here succeeded: its failures are a phone's stale password
         self.challenged: dict[str, float] | None = None       # account -> last challenge (renewals)
         self.renewing = False           # an account challenged again later, no failure between: a device renewing
+        self.said: dict[str, tuple[float, Reason]] | None = None  # scale -> (number it was made with, reason)
 
 
 class CallDeduper:
@@ -100,18 +106,17 @@ class CallDeduper:
                     break
                 del channels[oldest]
         return False
-
-
-@lru_cache(maxsize=4096)
-def ipv6_prefixes(ip: str, lengths: tuple[int, ...]) -> tuple[str, ...]:
-    """The prefixes (`2001:db8:1:2::/64`, ...) an outside IPv6 address belongs to; () for IPv4 or a local address."""
+def _v6(ip: str) -> int | None:
+    """An IPv6 address as an integer (C speed: `ipaddress` costs ~50 us an address), or None."""
     try:
-        addr = ipaddress.IPv6Address(ip)
-    except ValueError:
-        return ()
-    if addr.ipv4_mapped is not None or is_local(ip):
-        return ()
-    return tuple(str(ipaddress.IPv6Network((addr, n), strict=False)) for n in lengths)
+        return int.from_bytes(inet_pton(AF_INET6, ip), "big")
+    except (OSError, ValueError):
+        return None
+
+
+def _v6_outside(n: int) -> bool:
+    """Not loopback, unique-local (fc00::/7), link-local (fe80::/10) or IPv4-mapped."""
+    return not (n == 1 or (n >> 121) == 0x7E or (n >> 118) == 0x3FA or (n >> 32) == 0xFFFF)
 
 
 def span(seconds: float) -> str:
@@ -133,6 +138,22 @@ def _short(name: str) -> str:
     return name if len(name) <= 16 else name[:15] + "\u2026"
 
 
+def _name(st: SourceState) -> str:
+    """How reasons name a state: "this address", or "the addresses of 2001:db8:4a:7::/64" (made once)."""
+    if not st.name and st.prefix is not None:
+        n, length = st.prefix
+        st.name = f"the addresses of {ipaddress.IPv6Network((n, length), strict=False)}"
+    return st.name
+
+
+def _adjacent(name: str, asked: dict[str, float]) -> bool:
+    """A numeric account name next to another one tried (100 and 101; 1000 after 100 and 1001)."""
+    if not name.isdigit() or len(name) > 9:
+        return False
+    n = int(name)
+    return str(n + 1) in asked or str(n - 1) in asked
+
+
 class Correlator:
     """Keeps one small state per source address and IPv6 prefix; `observe` returns the behaviour reasons for one
     attempt (the joining layer calls it once per attempt)."""
@@ -147,23 +168,22 @@ class Correlator:
         self._flood_rate = t.flood_requests / t.flood_window_seconds
         self._idle = max(t.compromise_window_seconds, t.persistence_window_seconds, t.jail_window_seconds)
         self._prefixes = tuple(t.ipv6_prefixes)
-        self._reasons: dict[tuple[str, str], Reason] = {}
+        self._count = 0
 
     # -- public -----------------------------------------------------------------------------------------------
     def observe(self, rec: Record, trusted: bool) -> list[Reason]:
         ip = rec.source_ip
         if ip is None:
             return []
-        reasons = self._observe(ip, "this address", rec, trusted, True)
-        if len(reasons) > 1:  # several scales may fire at once: the first (fastest) one speaks for its code
-            seen: set[str] = set()
-            reasons = [r for r in reasons if not (r.code in seen or seen.add(r.code))]
+        reasons = self._observe(ip, rec, trusted, None)
         if ":" in ip and self._prefixes and not trusted:
-            for prefix in ipv6_prefixes(ip, self._prefixes):
-                more = self._observe(prefix, f"the addresses of {prefix}", rec, trusted, False)
-                if more:
-                    codes = {r.code for r in reasons}
-                    reasons.extend(r for r in more if r.code not in codes)
+            n = _v6(ip)
+            if n is not None and _v6_outside(n):
+                for length in self._prefixes:
+                    more = self._observe(f"{n >> (128 - length):x}/{length}", rec, trusted, (n, length))
+                    if more:
+                        codes = {r.code for r in reasons}
+                        reasons.extend(r for r in more if r.code not in codes)
         return reasons
 
     def forget_idle(self, now: float) -> None:
@@ -177,31 +197,47 @@ class Correlator:
             del sources[key]
 
     # -- one state ----------------------------------------------------------------------------------------------
-    def _state(self, key: str, address: bool) -> SourceState:
+    def _state(self, key: str, prefix: tuple[int, int] | None) -> SourceState:
         sources = self.sources
         st = sources.get(key)
         if st is None:
-            st = sources[key] = SourceState(not is_local(key) if address else True)
+            if prefix is not None:
+                outside = True
+            elif ":" in key:
+                n = _v6(key)
+                outside = n is not None and _v6_outside(n)
+            else:
+                outside = not is_local(key)
+            st = sources[key] = SourceState(outside, prefix)
             if len(sources) > self.t.max_states:
                 sources.popitem(last=False)  # the least recently active address is forgotten first
         else:
             sources.move_to_end(key)
         return st
 
-    def _observe(self, key: str, who: str, rec: Record, trusted: bool, address: bool) -> list[Reason]:
-        st = self._state(key, address)
+    def _prune(self, now: float) -> None:
+        """Forget up to 64 states idle past every window (called every 32 records: amortised constant time)."""
+        sources = self.sources
+        horizon = now - self._idle
+        for _ in range(64):
+            if not sources:
+                return
+            oldest = next(iter(sources))
+            if sources[oldest].last >= horizon:
+                return
+            del sources[oldest]
+
+    def _observe(self, key: str, rec: Record, trusted: bool, prefix: tuple[int, int] | None) -> list[Reason]:
+        st = self._state(key, prefix)
+        address = prefix is None
         now = rec.epoch
         if now is None or now < st.last:
             now = st.last if st.last != _NEVER else 0.0
         st.last = now
-        if address:  # forget a little at a time: the oldest two states, when idle past every window
-            sources = self.sources
-            horizon = now - self._idle
-            for _ in range(2):
-                oldest = next(iter(sources))
-                if sources[oldest].last >= horizon:
-                    break
-                del sources[oldest]
+        if address:
+            self._count += 1
+            if self._count & 31 == 0:
+                self._prune(now)
         t = self.t
         reasons: list[Reason] = []
         kind = rec.kind
@@ -211,17 +247,20 @@ class Correlator:
             st.flood_level = level = (level if level > 0.0 else 0.0) + 1
             st.flood_time = now
             if level > t.flood_requests:
-                reasons.append(self._flood if address else self._why(
-                    "flood", f"More than {t.flood_requests} SIP requests from {who} within "
-                             f"{t.flood_window_seconds:g} seconds: one scanner rotating its addresses."))
+                reason = self._flood if address else self._reuse(st, "flood", 1)
+                if reason is None:
+                    reason = self._keep(st, "flood", 1, Reason(
+                        "flood", f"More than {t.flood_requests} SIP requests from {_name(st)} within "
+                                 f"{t.flood_window_seconds:g} seconds: one scanner rotating its addresses."))
+                reasons.append(reason)
 
         if kind is Kind.REGISTRATION:
             if address and not trusted and st.failures:
                 recent = [f for f in st.failures if now - f <= t.compromise_window_seconds]
                 if len(recent) >= t.compromise_failures:
-                    reasons.append(self._why("compromise", f"Successful login from an address that failed "
-                                                           f"{len(recent)} times before: the password may have been "
-                                                           f"guessed. Change it now."))
+                    reasons.append(Reason("compromise", f"Successful login from an address that failed {len(recent)} "
+                                                        f"times before: the password may have been guessed. Change "
+                                                        f"it now."))
             st.logged_in = True
             return reasons
 
@@ -237,19 +276,20 @@ class Correlator:
                 and (failed or rec.challenge) and looks_international(account, t.toll_fraud_digits)):
             # FreeSWITCH names the dialled number in its challenge and auth-failure lines: a stranger dialling
             # abroad without a valid login is after calls the office pays for.
-            reasons.append(self._why("toll_fraud_attempt", f"An outsider tried to dial {_short(account)} through "
-                                                           f"your PBX without a valid login: toll fraud (calls you "
-                                                           f"would pay for)."))
+            reasons.append(Reason("toll_fraud_attempt", f"An outsider tried to dial {_short(account)} through your "
+                                                        f"PBX without a valid login: toll fraud (calls you would pay "
+                                                        f"for)."))
         if failed:
-            self._failure(st, who, rec, now, stranger, address, reasons)
+            self._failure(st, rec, now, stranger, address, reasons)
         if account and (failed or (rec.challenge and stranger)) and kind is not Kind.CALL:
-            self._accounts(st, who, account, now, failed, stranger, reasons)
+            self._accounts(st, account, now, failed, stranger, reasons)
         return reasons
 
-    def _failure(self, st: SourceState, who: str, rec: Record, now: float, stranger: bool, address: bool,
+    def _failure(self, st: SourceState, rec: Record, now: float, stranger: bool, address: bool,
                  reasons: list[Reason]) -> None:
         t = self.t
         tags = rec.tags
+        fired = False  # one brute_force reason per attempt: the fastest scale that fired speaks
         # Fast: CrowdSec asterisk_bf's leaky bucket.
         if not GUESS_TAGS.isdisjoint(tags):
             level = st.bf_level - (now - st.bf_time) / t.brute_force_leak_seconds
@@ -259,10 +299,15 @@ class Correlator:
             st.bf_time = now
             st.bf_count += 1
             if level > t.brute_force_capacity:
-                reasons.append(self._why("brute_force", f"Password guessing: {st.bf_count} failed logins from {who} "
-                                                        f"in {span(now - st.bf_start)} (CrowdSec's asterisk_bf: "
-                                                        f"more than {t.brute_force_capacity}, faster than one every "
-                                                        f"{t.brute_force_leak_seconds:g} seconds)."))
+                fired = True
+                reason = self._reuse(st, "bf", st.bf_count)
+                if reason is None:
+                    reason = self._keep(st, "bf", st.bf_count, Reason(
+                        "brute_force", f"Password guessing: {st.bf_count} failed logins from {_name(st)} in "
+                                       f"{span(now - st.bf_start)} (CrowdSec's asterisk_bf: more than "
+                                       f"{t.brute_force_capacity}, faster than one every "
+                                       f"{t.brute_force_leak_seconds:g} seconds)."))
+                reasons.append(reason)
         # A run of failures (fail2ban's view): how many, over how long, and whether one name is retried.
         if now - st.last_fail > t.jail_window_seconds:
             st.run_start, st.run_count = now, 0
@@ -276,10 +321,11 @@ class Correlator:
         st.last_fail = now
         jail = st.jail
         if jail is None:
-            jail = st.jail = array("d")
-        jail.append(now)
-        if len(jail) > t.jail_failures:
-            del jail[0]
+            jail = st.jail = [_NEVER] * t.jail_failures
+        i = st.jail_i
+        jail[i] = now
+        i += 1
+        st.jail_i = i = 0 if i == len(jail) else i  # jail[i] is now the oldest of the last `jail_failures`
         if address:
             failures = st.failures
             if failures is None:
@@ -290,14 +336,12 @@ class Correlator:
         if not stranger:
             return  # an office phone, a trusted peer, or a device that logged in before: a stale password, not guessing
         # Medium: fail2ban's stock jail.
-        if len(jail) >= t.jail_failures and now - jail[0] <= t.jail_window_seconds:
-            if st.run_same == st.run_count and account:
-                text = (f"The same account \u201c{_short(account)}\u201d was tried {st.run_count} times from {who} in "
-                        f"{span(now - st.run_start)} and refused each time")
-            else:
-                text = f"Password guessing: {st.run_count} failed logins from {who} in {span(now - st.run_start)}"
-            reasons.append(self._why("brute_force", text + f" (fail2ban's stock jail bans {t.jail_failures} within "
-                                                           f"{span(t.jail_window_seconds)})."))
+        if now - jail[i] <= t.jail_window_seconds and not fired:
+            fired = True
+            reason = self._reuse(st, "jail", st.run_count)
+            if reason is None:
+                reason = self._keep(st, "jail", st.run_count, Reason("brute_force", self._jail_text(st, now)))
+            reasons.append(reason)
         # Slow: bursts of failures an hour or more apart.
         bursts = st.bursts
         if bursts is None:
@@ -309,12 +353,24 @@ class Correlator:
                 del bursts[0]
             if len(bursts) > t.persistence_bursts:
                 del bursts[0]
-        if len(bursts) >= t.persistence_bursts:
-            reasons.append(self._why("brute_force", f"Persistent guessing: failed logins from {who} in "
-                                                    f"{len(bursts)} bursts an hour or more apart over "
-                                                    f"{span(now - bursts[0])}."))
+        if len(bursts) >= t.persistence_bursts and not fired:
+            reason = self._reuse(st, "persist", len(bursts))
+            if reason is None:
+                reason = self._keep(st, "persist", len(bursts), Reason(
+                    "brute_force", f"Persistent guessing: failed logins from {_name(st)} in {len(bursts)} bursts an "
+                                   f"hour or more apart over {span(now - bursts[0])}."))
+            reasons.append(reason)
 
-    def _accounts(self, st: SourceState, who: str, account: str, now: float, failed: bool, stranger: bool,
+    def _jail_text(self, st: SourceState, now: float) -> str:
+        t = self.t
+        if st.run_same == st.run_count and st.run_account:
+            text = (f"The same account \u201c{_short(st.run_account)}\u201d was tried {st.run_count} times from "
+                    f"{_name(st)} in {span(now - st.run_start)} and refused each time")
+        else:
+            text = f"Password guessing: {st.run_count} failed logins from {_name(st)} in {span(now - st.run_start)}"
+        return text + f" (fail2ban's stock jail bans {t.jail_failures} within {span(t.jail_window_seconds)})."
+
+    def _accounts(self, st: SourceState, account: str, now: float, failed: bool, stranger: bool,
                   reasons: list[Reason]) -> None:
         t = self.t
         if failed:  # CrowdSec asterisk_user_enum: distinct accounts failing, from any address
@@ -330,10 +386,14 @@ class Correlator:
                     break
                 del accounts[oldest]
             if len(accounts) > t.enumeration_distinct:
-                reasons.append(self._why("enumeration", f"Extension hunting: {len(accounts)} different accounts "
-                                                        f"tried from {who} within "
-                                                        f"{span(t.enumeration_window_seconds)} (CrowdSec's "
-                                                        f"asterisk_user_enum: more than {t.enumeration_distinct})."))
+                count = len(accounts)
+                reason = self._reuse(st, "enum", count)
+                if reason is None:
+                    reason = self._keep(st, "enum", count, Reason(
+                        "enumeration", f"Extension hunting: {count} different accounts tried from {_name(st)} within "
+                                       f"{span(t.enumeration_window_seconds)} (CrowdSec's asterisk_user_enum: more "
+                                       f"than {t.enumeration_distinct})."))
+                reasons.append(reason)
                 while len(accounts) > 4 * t.enumeration_distinct:  # keep memory bounded under a long scan
                     del accounts[next(iter(accounts))]
                 return
@@ -352,15 +412,19 @@ class Correlator:
             del asked[oldest]
         if now <= st.hunt_until:  # a hunt goes on: no need to count again
             st.hunt_until = now + t.hunt_window_seconds
-            reasons.append(self._why("enumeration", f"Extension hunting: {len(asked)} different accounts tried "
-                                                    f"from {who} within {span(t.slow_hunt_window_seconds)}, "
-                                                    f"never logging in."))
+            count = len(asked)
+            reason = self._reuse(st, "hunt", count)
+            if reason is None:
+                reason = self._keep(st, "hunt", count, Reason(
+                    "enumeration", f"Extension hunting: {count} different accounts tried from {_name(st)} within "
+                                   f"{span(t.slow_hunt_window_seconds)}, never logging in."))
+            reasons.append(reason)
             return
         if len(asked) < t.hunt_distinct:
             return
         # Short: scanner-typical names, or consecutive ones the PBX refused, within a minute (svwar). Consecutive
         # names only challenged are a branch office's phones as often as a hunt: they need a refusal.
-        names = self.t.hunt_names
+        names = t.hunt_names
         recent = now - t.hunt_window_seconds
         refused = st.failed_accounts or {}
         typical = [n for n, when in asked.items() if when >= recent
@@ -369,9 +433,9 @@ class Correlator:
             first = min(asked[n] for n in typical)
             st.hunt_until = now + t.hunt_window_seconds
             shown = ", ".join(_short(n) for n in typical[:6]) + (", \u2026" if len(typical) > 6 else "")
-            reasons.append(self._why("enumeration", f"Extension hunting: {len(typical)} scanner-typical or "
-                                                    f"consecutive account names ({shown}) tried from {who} in "
-                                                    f"{span(now - first)}, as SIPVicious svwar does."))
+            reasons.append(self._keep(st, "hunt", len(typical), Reason(
+                "enumeration", f"Extension hunting: {len(typical)} scanner-typical or consecutive account names "
+                               f"({shown}) tried from {_name(st)} in {span(now - first)}, as SIPVicious svwar does.")))
             return
         # Slow: several accounts within minutes from an outside address that never logged in.
         if len(asked) >= t.slow_hunt_distinct:
@@ -379,9 +443,9 @@ class Correlator:
             if len(scattered) >= t.slow_hunt_distinct:
                 st.hunt_until = now + t.hunt_window_seconds
                 first = asked[scattered[0]]
-                reasons.append(self._why("enumeration", f"Extension hunting: {len(scattered)} different accounts "
-                                                        f"tried from {who} in {span(now - first)}, never logging "
-                                                        f"in."))
+                reasons.append(self._keep(st, "hunt", len(scattered), Reason(
+                    "enumeration", f"Extension hunting: {len(scattered)} different accounts tried from {_name(st)} "
+                                   f"in {span(now - first)}, never logging in.")))
 
     def _challenge(self, st: SourceState, account: str, now: float) -> None:
         """Notice a device renewing its registration: the same account challenged again, no failure since."""
@@ -397,20 +461,21 @@ class Correlator:
         if len(challenged) > 16:
             del challenged[next(iter(challenged))]
 
-    def _why(self, code: str, text: str) -> Reason:
-        """One shared Reason per text (an attack repeats the same few texts thousands of times)."""
-        key = (code, text)
-        reason = self._reasons.get(key)
-        if reason is None:
-            if len(self._reasons) >= 4096:
-                self._reasons.clear()
-            reason = self._reasons[key] = Reason(code, text)
+    @staticmethod
+    def _reuse(st: SourceState, scale: str, number: float) -> Reason | None:
+        """The reason one scale of this state last gave, while its number has not doubled or halved since (a long
+        attack costs a few texts, not one per line; the numbers are those of the moment it was made: true lower
+        bounds for the attempts after it)."""
+        said = st.said
+        if said is not None:
+            made = said.get(scale)
+            if made is not None and 2 * number > made[0] and number < 2 * made[0]:
+                return made[1]
+        return None
+
+    @staticmethod
+    def _keep(st: SourceState, scale: str, number: float, reason: Reason) -> Reason:
+        if st.said is None:
+            st.said = {}
+        st.said[scale] = (number, reason)
         return reason
-
-
-def _adjacent(name: str, asked: dict[str, float]) -> bool:
-    """A numeric account name next to another one tried (100 and 101; 1000 after 100 and 1001)."""
-    if not name.isdigit() or len(name) > 9:
-        return False
-    n = int(name)
-    return str(n + 1) in asked or str(n - 1) in asked
