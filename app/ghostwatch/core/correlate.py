@@ -15,7 +15,6 @@ Per-record work is constant: a reason's text is remade only when its numbers hav
 from __future__ import annotations
 
 import ipaddress
-from array import array
 from collections import OrderedDict
 from socket import AF_INET6, inet_pton
 
@@ -31,13 +30,13 @@ _NEVER = float("-inf")
 
 
 class SourceState:
-    """What one address (or IPv6 prefix) did lately. Containers are made on first use: most sources never need them
-    (about 300 bytes for a source that only registers or probes once)."""
+    """What one address (or IPv6 prefix) did lately. Containers are made when a second account, failure or burst
+    needs them: a source that fails once (most of an IPv6 rotation) costs about 450 bytes with its key."""
 
     __slots__ = ("outside", "name", "last", "bf_level", "bf_time", "bf_start", "bf_count", "flood_level",
                  "flood_time", "failed_accounts", "asked", "hunt_until", "jail", "last_fail", "run_start",
-                 "run_count", "run_account", "run_same", "bursts", "failures", "logged_in", "challenged", "renewing",
-                 "said", "prefix", "jail_i")
+                 "run_count", "run_account", "run_same", "burst0", "bursts", "week_start", "week_count", "logged_in",
+                 "challenged", "renewing", "said", "prefix", "jail_i", "acct1", "acct1_time", "acct1_failed")
 
     def __init__(self, outside: bool, prefix: tuple[int, int] | None) -> None:
         self.outside = outside          # not a LAN / loopback / carrier-NAT address
@@ -50,18 +49,24 @@ class SourceState:
         self.bf_count = 0
         self.flood_level = 0.0          # Kamailio pike
         self.flood_time = 0.0
+        self.acct1: str | None = None   # the one account tried so far (the dicts below are made for a second one)
+        self.acct1_time = 0.0
+        self.acct1_failed = False
         self.failed_accounts: dict[str, float] | None = None  # account -> last failure (CrowdSec asterisk_user_enum)
         self.asked: dict[str, float] | None = None            # account -> last failure or challenge (short/slow hunts)
         self.hunt_until = _NEVER        # a hunt seen stays a hunt while it goes on
-        self.jail: list[float] | None = None  # the last `jail_failures` failure times, a ring from jail_i (fail2ban)
+        self.jail: list[float] | None = None  # the last `jail_failures` failure times, a ring from jail_i (fail2ban);
+        #                                       made at the second failure
         self.jail_i = 0
         self.last_fail = _NEVER
         self.run_start = 0.0            # a run of failures with no gap as long as the jail window
         self.run_count = 0
         self.run_account: str | None = None  # the account of the last failure, and how many in a row named it
         self.run_same = 0
-        self.bursts: array[float] | None = None               # starts of failure bursts an hour or more apart
-        self.failures: array[float] | None = None             # recent failure times, for a later successful login
+        self.burst0 = 0.0               # when the first burst of failures began; `bursts` holds the starts of the
+        self.bursts: list[float] | None = None  # recent bursts an hour or more apart, from the second one on
+        self.week_start = 0.0           # failures since week_start (within the compromise window), for a later
+        self.week_count = 0             # successful login
         self.logged_in = False          # a login from here succeeded: its failures are a phone's stale password
         self.challenged: dict[str, float] | None = None       # account -> last challenge (renewals)
         self.renewing = False           # an account challenged again later, no failure between: a device renewing
@@ -255,12 +260,11 @@ class Correlator:
                 reasons.append(reason)
 
         if kind is Kind.REGISTRATION:
-            if address and not trusted and st.failures:
-                recent = [f for f in st.failures if now - f <= t.compromise_window_seconds]
-                if len(recent) >= t.compromise_failures:
-                    reasons.append(Reason("compromise", f"Successful login from an address that failed {len(recent)} "
-                                                        f"times before: the password may have been guessed. Change "
-                                                        f"it now."))
+            if (address and not trusted and st.week_count >= t.compromise_failures
+                    and now - st.week_start <= t.compromise_window_seconds):
+                reasons.append(Reason("compromise", f"Successful login from an address that failed {st.week_count} "
+                                                    f"times before: the password may have been guessed. Change it "
+                                                    f"now."))
             st.logged_in = True
             return reasons
 
@@ -317,26 +321,26 @@ class Correlator:
             st.run_same += 1
         else:
             st.run_account, st.run_same = account, 1
-        gap = now - st.last_fail
+        before = st.last_fail
+        gap = now - before
         st.last_fail = now
         jail = st.jail
-        if jail is None:
+        if jail is None and before != _NEVER:
             jail = st.jail = [_NEVER] * t.jail_failures
-        i = st.jail_i
-        jail[i] = now
-        i += 1
-        st.jail_i = i = 0 if i == len(jail) else i  # jail[i] is now the oldest of the last `jail_failures`
+            jail[0], st.jail_i = before, 1 % len(jail)
+        if jail is not None:
+            i = st.jail_i
+            jail[i] = now
+            i += 1
+            st.jail_i = i = 0 if i == len(jail) else i  # jail[i] is now the oldest of the last `jail_failures`
         if address:
-            failures = st.failures
-            if failures is None:
-                failures = st.failures = array("d")
-            failures.append(now)
-            if len(failures) > 64:
-                del failures[:32]
+            if now - st.week_start > t.compromise_window_seconds:
+                st.week_start, st.week_count = now, 0
+            st.week_count += 1
         if not stranger:
             return  # an office phone, a trusted peer, or a device that logged in before: a stale password, not guessing
         # Medium: fail2ban's stock jail.
-        if now - jail[i] <= t.jail_window_seconds and not fired:
+        if jail is not None and now - jail[st.jail_i] <= t.jail_window_seconds and not fired:
             fired = True
             reason = self._reuse(st, "jail", st.run_count)
             if reason is None:
@@ -344,16 +348,18 @@ class Correlator:
             reasons.append(reason)
         # Slow: bursts of failures an hour or more apart.
         bursts = st.bursts
-        if bursts is None:
-            bursts = st.bursts = array("d")
-        if not bursts or gap >= t.persistence_gap_seconds:
+        if before == _NEVER:
+            st.burst0 = now
+        elif gap >= t.persistence_gap_seconds:
+            if bursts is None:
+                bursts = st.bursts = [st.burst0]
             bursts.append(now)
             horizon = now - t.persistence_window_seconds
             while bursts and bursts[0] < horizon:
                 del bursts[0]
             if len(bursts) > t.persistence_bursts:
                 del bursts[0]
-        if len(bursts) >= t.persistence_bursts and not fired:
+        if bursts is not None and len(bursts) >= t.persistence_bursts and not fired:
             reason = self._reuse(st, "persist", len(bursts))
             if reason is None:
                 reason = self._keep(st, "persist", len(bursts), Reason(
@@ -373,6 +379,16 @@ class Correlator:
     def _accounts(self, st: SourceState, account: str, now: float, failed: bool, stranger: bool,
                   reasons: list[Reason]) -> None:
         t = self.t
+        if st.failed_accounts is None and st.asked is None:  # one account so far: nothing to count yet
+            if st.acct1 is None or st.acct1 == account:
+                st.acct1, st.acct1_time, st.acct1_failed = account, now, st.acct1_failed or failed
+                return
+            first, when = st.acct1, st.acct1_time  # a second account: from here on, the dicts
+            if st.acct1_failed:
+                st.failed_accounts = {first: when}
+            if stranger:
+                st.asked = {first: when}
+            st.acct1 = None
         if failed:  # CrowdSec asterisk_user_enum: distinct accounts failing, from any address
             accounts = st.failed_accounts
             if accounts is None:

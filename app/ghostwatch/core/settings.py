@@ -50,7 +50,7 @@ class Thresholds:
     # IPv6 sources are also judged per prefix of these lengths (one LAN, one end site).
     ipv6_prefixes: tuple[int, ...] = (64, 56)
     # Memory bound: addresses and prefixes remembered at most (least recently active forgotten first).
-    max_states: int = 50000
+    max_states: int = 20000
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> Thresholds:
