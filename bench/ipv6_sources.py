@@ -58,8 +58,8 @@ def main() -> int:
     attack = sum(1 for e in doc["events"] if e["verdict"] == "attack")
     prefix_reasons = sum(1 for e in doc["events"] for r in e["reasons"] if "the addresses of 2001:db8:" in r["text"])
     lines = sum(1 for _ in open(log, "rb"))
-    print(f"| sources | lines | wall s | peak RSS MiB (sum) | peak PSS MiB (sum) | events attack | "
-          f"reasons naming a prefix |")
+    print("| sources | lines | wall s | peak RSS MiB (sum) | peak PSS MiB (sum) | events attack | "
+          "reasons naming a prefix |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {args.sources:,} | {lines:,} | {wall:.2f} | {rss / 1024:.0f} | {pss / 1024:.0f} | {attack:,} | "
           f"{prefix_reasons:,} |")

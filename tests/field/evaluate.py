@@ -153,7 +153,8 @@ def evaluate_one(label: Label, signatures: Signatures) -> tuple[list[AddressResu
             dialect = label.line_dialects.get(first, label.dialect) if first is not None else label.dialect
             codes = sorted({r["code"] for e in evs for r in e["reasons"]})
             addrs_out.append(AddressResult(label, address, role, dialect, [e["verdict"] for e in evs], codes))
-    known = {ip for a in (*label.attackers, *label.benign, *label.unjudged, *label.forged) for ip in members(a, by_addr)}
+    labelled = (*label.attackers, *label.benign, *label.unjudged, *label.forged)
+    known = {ip for a in labelled for ip in members(a, by_addr)}
     unlabelled = [f"{label.name}: {ip}" for ip, evs in by_addr.items()
                   if ip not in known and ACCUSED & {e["verdict"] for e in evs}]
     return addrs_out, lines_out, unlabelled

@@ -24,8 +24,9 @@ from .numbers import looks_international
 from .settings import Thresholds
 
 FAILURE_TAGS = frozenset({"auth_failure", "no_matching_endpoint", "acl_reject"})
-# Failures CrowdSec's asterisk_failed_auth counts (InvalidAccountID, ChallengeResponseFailed, InvalidPassword).
-GUESS_TAGS = frozenset({"auth_failure", "no_matching_endpoint"})
+# Wrong passwords: what the fast password-guessing bucket counts. (CrowdSec's asterisk_bf also counts
+# InvalidAccountID; an unknown account is extension hunting here, which the hunt rules and the jail judge.)
+GUESS_TAGS = frozenset({"auth_failure"})
 _NEVER = float("-inf")
 
 
@@ -35,8 +36,9 @@ class SourceState:
 
     __slots__ = ("outside", "name", "last", "bf_level", "bf_time", "bf_start", "bf_count", "flood_level",
                  "flood_time", "failed_accounts", "asked", "hunt_until", "jail", "last_fail", "run_start",
-                 "run_count", "run_account", "run_same", "burst0", "bursts", "week_start", "week_count", "logged_in",
-                 "challenged", "renewing", "said", "prefix", "jail_i", "acct1", "acct1_time", "acct1_failed")
+                 "run_count", "run_account", "run_same", "run_guess", "burst0", "bursts", "week_start", "week_count",
+                 "logged_in", "challenged", "renewing", "said", "prefix", "jail_i", "acct1", "acct1_time",
+                 "acct1_failed")
 
     def __init__(self, outside: bool, prefix: tuple[int, int] | None) -> None:
         self.outside = outside          # not a LAN / loopback / carrier-NAT address
@@ -63,6 +65,7 @@ class SourceState:
         self.run_count = 0
         self.run_account: str | None = None  # the account of the last failure, and how many in a row named it
         self.run_same = 0
+        self.run_guess = False          # the run holds a wrong password (not only unknown accounts or ACL refusals)
         self.burst0 = 0.0               # when the first burst of failures began; `bursts` holds the starts of the
         self.bursts: list[float] | None = None  # recent bursts an hour or more apart, from the second one on
         self.week_start = 0.0           # failures since week_start (within the compromise window), for a later
@@ -314,8 +317,10 @@ class Correlator:
                 reasons.append(reason)
         # A run of failures (fail2ban's view): how many, over how long, and whether one name is retried.
         if now - st.last_fail > t.jail_window_seconds:
-            st.run_start, st.run_count = now, 0
+            st.run_start, st.run_count, st.run_guess = now, 0, False
         st.run_count += 1
+        if "auth_failure" in tags:
+            st.run_guess = True
         account = rec.extension
         if account is not None and account == st.run_account:
             st.run_same += 1
@@ -342,9 +347,11 @@ class Correlator:
         # Medium: fail2ban's stock jail.
         if jail is not None and now - jail[st.jail_i] <= t.jail_window_seconds and not fired:
             fired = True
-            reason = self._reuse(st, "jail", st.run_count)
+            # Refusals of several unknown accounts are a hunt; wrong passwords, or one name again and again, guessing.
+            code = "brute_force" if st.run_guess or st.run_same == st.run_count else "enumeration"
+            reason = self._reuse(st, code, st.run_count)
             if reason is None:
-                reason = self._keep(st, "jail", st.run_count, Reason("brute_force", self._jail_text(st, now)))
+                reason = self._keep(st, code, st.run_count, Reason(code, self._jail_text(st, now, code)))
             reasons.append(reason)
         # Slow: bursts of failures an hour or more apart.
         bursts = st.bursts
@@ -363,13 +370,16 @@ class Correlator:
             reason = self._reuse(st, "persist", len(bursts))
             if reason is None:
                 reason = self._keep(st, "persist", len(bursts), Reason(
-                    "brute_force", f"Persistent guessing: failed logins from {_name(st)} in {len(bursts)} bursts an "
-                                   f"hour or more apart over {span(now - bursts[0])}."))
+                    "brute_force", f"Persistent attempts: refused logins from {_name(st)} in {len(bursts)} bursts "
+                                   f"an hour or more apart over {span(now - bursts[0])}."))
             reasons.append(reason)
 
-    def _jail_text(self, st: SourceState, now: float) -> str:
+    def _jail_text(self, st: SourceState, now: float, code: str) -> str:
         t = self.t
-        if st.run_same == st.run_count and st.run_account:
+        if code == "enumeration":
+            text = (f"Extension hunting: {st.run_count} refused attempts on accounts that do not exist from "
+                    f"{_name(st)} in {span(now - st.run_start)}")
+        elif st.run_same == st.run_count and st.run_account:
             text = (f"The same account \u201c{_short(st.run_account)}\u201d was tried {st.run_count} times from "
                     f"{_name(st)} in {span(now - st.run_start)} and refused each time")
         else:
