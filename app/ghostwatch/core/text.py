@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -66,6 +67,17 @@ def display_text(value: object, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return text
+
+
+def markup_escape(text: str) -> str:
+    """`text` for a place that reads markup (a notification body, an HTML page): `&`, `<`, `>` as entities."""
+    return html.escape(text, quote=False)
+
+
+def rich_text_paragraph(text: str) -> str:
+    """`text` as an HTML paragraph that shows it literally: for Qt places that guess the format (tooltips), so that a
+    log line that looks like HTML (`<img src=/dev/zero>`) is shown, never rendered or loaded."""
+    return "<p>" + html.escape(text, quote=False) + "</p>" if text else ""
 
 
 def _invisible(char: str) -> bool:
