@@ -160,6 +160,11 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
         from .scan_text import print_summary
 
         print_summary(result, flagged, settings, out)
+    unread = [f for f in result.files if f.unread]
+    if unread:  # an incomplete scan never passes as a clean one (cron, --fail-on): say which file, exit 2
+        print(f"ghostwatch scan: could not read {display_text(unread[0].path, 200)}: {display_text(unread[0].error)}"
+              + (f" (and {len(unread) - 1} more file(s))" if len(unread) > 1 else ""), file=sys.stderr)
+        return EXIT_USAGE
     if args.fail_on and found & FAIL_LEVELS[args.fail_on]:
         return EXIT_FOUND
     return EXIT_OK

@@ -33,6 +33,10 @@ _ROTATED_DATE = re.compile(r"^(?P<base>.+?)[-.](?P<d>\d{8}(?:\d{2})?)$")
 SKIP_SUFFIXES = (".xz", ".bz2", ".zst", ".swp", ".tmp", ".lock", ".pid", ".db", ".sqlite", ".sqlite3")
 
 
+NOT_A_LOG = "format not recognised"
+"""FileStats.error of a file no dialect recognises: skipped, not a failure."""
+
+
 class ScanError(Exception):
     """A path that cannot be scanned at all (missing, unreadable); the message is for people."""
 
@@ -48,6 +52,11 @@ class FileStats:
     samples: list[str] = field(default_factory=list)
     sample_lines: list[int] = field(default_factory=list)  # the samples' line numbers, where the dialect tells them
     error: str | None = None
+
+    @property
+    def unread(self) -> bool:
+        """The file (or part of it) could not be read: the scan's verdict does not cover it."""
+        return self.error is not None and self.error != NOT_A_LOG
 
     def to_json(self) -> dict:
         return {"path": self.path, "format": self.format, "lines": self.lines, "records": self.records,
