@@ -139,8 +139,8 @@ def cmd_rang(args: argparse.Namespace, out: TextIO, usage_error) -> int:
     except (OverflowError, ValueError, OSError):
         epoch = None
     if epoch is None or not 1970 <= when.year <= 9998:
-        raise usage_error(f"ghostwatch rang: {display_text(args.when.strip(), 40)} is not a time GhostWatch can have seen "
-                          "(give a date between 1970 and 9998)")
+        raise usage_error(f"ghostwatch rang: {display_text(args.when.strip(), 40)} is not a time GhostWatch can have "
+                          "seen (give a date between 1970 and 9998)")
     path = AppPaths.default(args.data_dir).database
     if not path.exists():
         raise usage_error(f"ghostwatch rang: no history yet in {path} (run the app or `ghostwatch watch` first)")
