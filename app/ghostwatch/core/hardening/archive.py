@@ -60,12 +60,14 @@ def _untar(archive: Path, dest: Path) -> None:
     with tarfile.open(archive) as tar:
         members = []
         total = 0
-        for member in tar:
-            _check_count(archive, len(members) + 1)
-            if not (member.isfile() or member.isdir()):
-                continue  # links, devices, fifos: a configuration needs none of them
-            total += member.size
+        for count, member in enumerate(tar, 1):
+            # every member counts, the skipped ones too: reading past a member (of any type, known or not) means
+            # decompressing its data, so its size is checked before the next header is read
+            _check_count(archive, count)
+            total += max(member.size, 0)
             _check_size(archive, total)
+            if not (member.isfile() or member.isdir()):
+                continue  # links, devices, fifos, unknown types: a configuration needs none of them
             _check_inside(archive, dest, member.name)
             members.append(member)
         # Python's "data" filter (3.11.4 and later) also drops set-user-id bits and the like
