@@ -204,13 +204,23 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
     from .paths import AppPaths
     from .store.history import History
+    from .store.lock import HistoryLocked, WriterLock
     from .store.schema import StoreError
 
     settings = detection_settings(args)
     signatures = load_signatures()
+    database = AppPaths.default(args.data_dir).database
+    writer = WriterLock(database, ["ghostwatch", *sys.argv[1:]])
     try:
-        history = History(AppPaths.default(args.data_dir).database)
+        writer.acquire()
+    except HistoryLocked as exc:
+        raise UsageError(f"ghostwatch watch: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"ghostwatch watch: cannot lock {writer.path}: {exc.strerror or exc}") from exc
+    try:
+        history = History(database)
     except (StoreError, OSError) as exc:
+        writer.release()
         raise UsageError(f"ghostwatch watch: {exc}") from exc
     lock = threading.Lock()
 
@@ -279,6 +289,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         monitor.stop()
         history.close()
+        writer.release()
         signal.signal(signal.SIGTERM, previous)
     return EXIT_USAGE if monitor.failed is not None else EXIT_OK
 
