@@ -152,3 +152,17 @@ def test_a_33_kb_callid_brute_force_is_still_an_attack(tmp_path):
     assert code_long == 1
     assert {s["ip"]: s["verdict"] for s in long_doc["sources"]} == {"198.51.100.77": "attack"}
     assert len(long_doc["events"]) == len(short_doc["events"])
+
+
+def test_a_33_kb_callid_brute_force_is_an_attack_in_watch_too(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "messages").write_text(brute_force(8, 33_000))
+    proc = subprocess.run([sys.executable, "-m", "ghostwatch", "watch", "--once", "--from-start", "--json", "--all",
+                           "--data-dir", str(tmp_path / "data"), str(logs)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(events) == 8
+    assert {(e["source_ip"], e["verdict"]) for e in events[-3:]} == {("198.51.100.77", "attack")}
+    assert [e["line"] for e in events] == list(range(1, 9))
