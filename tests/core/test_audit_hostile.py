@@ -122,3 +122,28 @@ def test_skipped_members_count_towards_the_member_limit(tmp_path):
     archive = tgz(tmp_path / "links.tgz", {"conf/sip.conf": SIP.encode()}, links)
     with pytest.raises(AuditError, match=f"more than {MAX_MEMBERS} files"):
         run_audit(archive, resources_dir())
+
+
+def test_a_huge_pax_header_is_refused_before_it_is_read(tmp_path):
+    """tarfile reads a pax header (or a GNU long name) into memory whole: 64 MiB of one, gzip-compressed to a few
+    KB, is refused from its size field instead."""
+    import gzip
+    import resource
+
+    size = 64 << 20
+    head = tarfile.TarInfo("././@PaxHeader")
+    head.type = tarfile.XHDTYPE
+    head.size = size
+    block = head.tobuf(format=tarfile.USTAR_FORMAT)
+    archive = tmp_path / "pax.tgz"
+    with gzip.open(archive, "wb", compresslevel=1) as gz:
+        gz.write(block)
+        zeros = bytes(1 << 20)
+        for _ in range(size >> 20):
+            gz.write(zeros)
+        gz.write(bytes(1024))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ArchiveError, match="header extension"):
+        unpack_config(archive, tmp_path / "out")
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 32, f"peak memory grew by {grown_mib:.0f} MiB"
