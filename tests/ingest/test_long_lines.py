@@ -166,3 +166,28 @@ def test_a_33_kb_callid_brute_force_is_an_attack_in_watch_too(tmp_path):
     assert len(events) == 8
     assert {(e["source_ip"], e["verdict"]) for e in events[-3:]} == {("198.51.100.77", "attack")}
     assert [e["line"] for e in events] == list(range(1, 9))
+
+
+def test_a_rotated_file_ending_in_a_huge_unfinished_line_is_read_to_its_end(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    ok = brute_force(1, 4).encode()
+    (logs / "messages.1").write_bytes(ok + b"y" * (6 << 20))  # rotated away in the middle of a line
+    (logs / "messages").write_bytes(ok)
+    fol = Follower([logs], SIGNATURES, {}, import_history=True)
+    fol.rescan()
+    rotated = []
+    for _ in range(10):
+        for chunk in fol.poll():
+            ff = chunk.source
+            if ff.rotated:
+                rotated.append(chunk)
+            advance(ff, chunk, len(chunk.data), chunk.data.count(b"\n"))
+            if ff.done:
+                fol.finished(ff)
+        if not fol.draining:
+            break
+    assert not fol.draining, "the rotated file was never finished"
+    data = b"".join(c.data for c in rotated)
+    assert data.count(b"\n") == 2 and len(data) <= len(ok) + LINE_CAP + 64
+    assert sum(c.span or len(c.data) for c in rotated) == len(ok) + (6 << 20)

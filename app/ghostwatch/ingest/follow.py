@@ -341,15 +341,15 @@ class Follower:
                 elif data and at_eof and not ff.rotated:
                     return None  # a half-written line waits for its newline
                 elif data and not at_eof:
-                    rest, tail = _skip_to_newline(fh)
-                    if rest is None and not ff.rotated:
+                    rest, ended, tail = _skip_to_newline(fh)
+                    if not ended and not ff.rotated:
                         return None  # a huge line still being written (read in bounded blocks each time)
-                    span = len(data) + (rest if rest is not None else len(tail))
+                    span = len(data) + rest
                     tail = (data + tail)[-(LINE_CAP // 2):] if len(tail) < LINE_CAP // 2 else tail
                     data = data[: LINE_CAP // 2] + CUT_MARK.encode() + tail + b"\n"
                     self.warn(f"{ff.path}:{ff.line}: a line of {span} bytes was cut to its first and last "
                               f"{LINE_CAP // 2} bytes")
-                    at_eof = rest is None or fh.read(1) == b""
+                    at_eof = not ended or fh.read(1) == b""
         except PermissionError:
             self.problems[ff.key] = permission_advice(ff.path)
             return None
@@ -463,18 +463,19 @@ def _end_of_complete_lines(path: Path, size: int) -> tuple[int, int]:
     return offset, lines
 
 
-def _skip_to_newline(fh) -> tuple[int | None, bytes]:
-    """(bytes up to and including the next newline, or None when the file ends first; the line's last bytes)."""
+def _skip_to_newline(fh) -> tuple[int, bool, bytes]:
+    """(bytes read up to and including the next newline or to the end of the file, whether a newline ended them,
+    the line's last LINE_CAP/2 bytes); reads in bounded blocks."""
     skipped = 0
     tail = b""
     keep = LINE_CAP // 2
     while True:
         block = fh.read(1 << 20)
         if not block:
-            return None, tail
+            return skipped, False, tail
         nl = block.find(b"\n")
         part = block[:nl] if nl >= 0 else block
         tail = (tail + part)[-keep:]
         if nl >= 0:
-            return skipped + nl + 1, tail
+            return skipped + nl + 1, True, tail
         skipped += len(block)
