@@ -77,3 +77,17 @@ def test_a_readable_scan_still_exits_0_or_1(tmp_path: Path) -> None:
     assert run("scan", "--fail-on", "attack", str(log)).returncode == 0
     log.write_text("".join(ATTACK.format(i, i, i) for i in range(10)))
     assert run("scan", "--fail-on", "attack", str(log)).returncode == 1
+
+
+@pytest.mark.parametrize("when", [-62135596800.0, 253402300800.0, 1e300, float("-inf")])
+def test_explain_ring_survives_any_epoch(data_dir: Path, when: float) -> None:
+    """The app's "it rang" dialog calls explain_ring directly: no date the user types may raise there."""
+    from ghostwatch.core.hardening.rang import explain_ring
+    from ghostwatch.store.queries import HistoryReader
+
+    reader = HistoryReader(data_dir / "history.sqlite3")
+    try:
+        answer = explain_ring(reader, when)
+    finally:
+        reader.close()
+    assert answer.verdict == "not_watching"
