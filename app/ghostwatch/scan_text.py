@@ -60,6 +60,8 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     w("\nFiles:\n")
     for f in result.files:
         state = f.error or f"{f.lines:,} lines, {f.records:,} records, {f.unrecognised:,} not understood"
+        if f.cut_lines and not f.error:
+            state += f", {f.cut_lines:,} over-long line{'s' if f.cut_lines != 1 else ''} cut in the middle"
         w(f"  {display_text(f.path, 60):<60}  {f.format or '-':<19}{state}\n")
         for sample in f.samples[:2] if f.unrecognised else ():
             w(f"      not understood: {display_text(sample, 100)}\n")

@@ -191,3 +191,12 @@ def test_a_rotated_file_ending_in_a_huge_unfinished_line_is_read_to_its_end(tmp_
     data = b"".join(c.data for c in rotated)
     assert data.count(b"\n") == 2 and len(data) <= len(ok) + LINE_CAP + 64
     assert sum(c.span or len(c.data) for c in rotated) == len(ok) + (6 << 20)
+
+
+def test_scan_says_how_many_lines_it_cut(tmp_path):
+    log = tmp_path / "messages"
+    log.write_text(brute_force(1, 3 << 20) + brute_force(2, 10))
+    proc = subprocess.run([sys.executable, "-m", "ghostwatch", "scan", str(log)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 lines, " in proc.stdout and "1 over-long line cut in the middle" in proc.stdout
