@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from ..core.classify import headline
-from ..core.text import display_text
+from ..core.text import display_text, rich_text_paragraph
 from ..store.queries import EventFilter, HistoryReader, StoredEvent, matches
 from .theme import KIND_WORDS, OUTCOME_WORDS, VERDICT_COLOURS, VERDICT_TINTS, verdict_word
 
@@ -85,7 +85,8 @@ class EventTableModel(QAbstractTableModel):
             if col == 0:
                 return when(ev.epoch)
             text = cell_text(ev, col)
-            return text if (len(text) > ELIDE or col == 8) else None
+            # Qt renders a tooltip that looks like HTML as rich text: always hand it escaped HTML
+            return rich_text_paragraph(text) if (len(text) > ELIDE or col == 8) else None
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(QColor(VERDICT_TINTS[str(ev.verdict)]))
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QFont, QIcon
 from PySide6.QtWidgets import QLabel
 
 from ..core.events import Verdict
-from ..core.text import display_text
+from ..core.text import display_text, rich_text_paragraph
 from ..paths import resources_dir
 
 # Colour is never the only signal: every verdict is also written out.
@@ -68,7 +68,7 @@ def set_plain(label: QLabel, value: object, limit: int | None = None) -> None:
     full = display_text(value)
     shown = display_text(value, limit)
     label.setText(shown)
-    label.setToolTip(full if shown != full else "")
+    label.setToolTip(rich_text_paragraph(full) if shown != full else "")  # escaped: Qt guesses a tooltip's format
 
 
 def icon(name: str = "ghostwatch") -> QIcon:
