@@ -66,7 +66,7 @@ def test_detail_pane_shows_hostile_text_as_plain_text(qtbot, store):
     w.show()
     w.table.selectRow(0)
     d = w.detail
-    assert d.title.text().startswith("Ghost call: call from <b>1001</b>")
+    assert d.title.text().startswith("Ghost call from <b>1001</b>")  # no "Ghost call: call"
     for label in d.findChildren(QLabel):
         assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
         assert "\u202e" not in label.text() and "\x1b" not in label.text()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -20,8 +20,9 @@ from ..core.firewall import FIREWALLS, block_source
 from ..core.text import display_text
 from ..paths import resources_dir
 from ..store.queries import StoredEvent
-from .event_model import when
-from .theme import KIND_WORDS, VERDICT_COLOURS, WrapLabel, heading_font, plain_label, set_plain, verdict_word
+from .theme import VERDICT_COLOURS, FlowLayout, WrapLabel, event_title, heading_font, plain_label, when_long
+
+NORMAL_TODO = "Nothing to do: this is ordinary traffic, shown because the list includes normal events."
 
 
 class DetailPane(QScrollArea):
@@ -31,11 +32,14 @@ class DetailPane(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text reflows instead
+        self.setMinimumWidth(300)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(12, 8, 12, 8)
         self.title = WrapLabel("Select an event to see why GhostWatch flagged it.")
         self.title.setFont(heading_font(2))
+        self.title.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.subtitle = WrapLabel(selectable=True)
         self.reasons_head = plain_label("Why")
         self.reasons_head.setFont(heading_font(0))
@@ -44,6 +48,7 @@ class DetailPane(QScrollArea):
         self.todo_head.setFont(heading_font(0))
         self.todo = WrapLabel()
         self.step_button = QPushButton("Show me how to stop this")
+        self.step_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.step_button.clicked.connect(lambda: self.stepRequested.emit(self._step))
         self.step_button.setEnabled(False)  # enabled by the app, which opens the checklist
         self.evidence_head = plain_label("Evidence (as the PBX wrote it)")
@@ -53,6 +58,7 @@ class DetailPane(QScrollArea):
         self.evidence.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.evidence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.evidence.setMaximumHeight(120)
+        self.evidence.setTabChangesFocus(True)
         self.where = WrapLabel(selectable=True)
         self.copy_ip = QPushButton("Copy address")
         self.copy_ip.clicked.connect(self._copy_ip)
@@ -64,11 +70,16 @@ class DetailPane(QScrollArea):
         self.rule.setReadOnly(True)
         self.rule.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.rule.setMaximumHeight(80)
+        self.rule.setTabChangesFocus(True)
+        self.rule.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.copy_rule = QPushButton("Copy firewall rule")
         self.copy_rule.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.rule.toPlainText()))
-        buttons = QHBoxLayout()
+        self.firewall_kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.firewall_kind.setMinimumContentsLength(12)
+        self.buttons = QWidget()  # a row that wraps to a second one when the pane is narrow
+        buttons = FlowLayout(self.buttons)
         buttons.addWidget(self.copy_ip)
-        buttons.addWidget(self.firewall_kind, 1)
+        buttons.addWidget(self.firewall_kind)
         buttons.addWidget(self.copy_rule)
         for w in (self.title, self.subtitle, self.reasons_head, self.reasons, self.todo_head, self.todo,
                   self.step_button, self.evidence_head, self.evidence, self.where):
@@ -76,7 +87,7 @@ class DetailPane(QScrollArea):
         self.block_head = plain_label("Block this address")
         self.block_head.setFont(heading_font(0))
         lay.addWidget(self.block_head)
-        lay.addLayout(buttons)
+        lay.addWidget(self.buttons)
         lay.addWidget(self.rule)
         lay.addStretch(1)
         self.setWidget(body)
@@ -87,7 +98,8 @@ class DetailPane(QScrollArea):
     def show_event(self, ev: StoredEvent | None) -> None:
         self.event = ev
         parts = (self.subtitle, self.reasons_head, self.reasons, self.todo_head, self.todo,
-                 self.evidence_head, self.evidence, self.where, self.block_head, self.copy_ip, self.firewall_kind,
+                 self.evidence_head, self.evidence, self.where, self.block_head, self.buttons, self.copy_ip,
+                 self.firewall_kind,
                  self.copy_rule, self.rule)
         for w in parts:
             w.setVisible(ev is not None)
@@ -97,27 +109,27 @@ class DetailPane(QScrollArea):
             self.title.setStyleSheet("")
             return
         verdict = str(ev.verdict)
-        who = display_text(ev.caller_id or ev.caller_name, 40)
-        what = KIND_WORDS.get(ev.kind, "Event")
-        self.title.setText(f"{verdict_word(verdict)}: {what.lower()}" + (f" from {who}" if who else ""))
+        self.title.setText(event_title(verdict, ev.kind, ev.caller_id or ev.caller_name, ev.source_ip))
         self.title.setStyleSheet(f"color: {VERDICT_COLOURS[verdict]};")
-        facts = [when(ev.epoch)]
+        facts = [when_long(ev.epoch)]
         if ev.source_ip:
             facts.append(f"from {display_text(ev.source_ip)}" + (f" port {ev.source_port}" if ev.source_port else ""))
         if ev.extension:
             facts.append(f"to {display_text(ev.extension, 40)}")
         if ev.user_agent:
-            facts.append(f"software “{display_text(ev.user_agent, 60)}”")
-        set_plain(self.subtitle, ", ".join(facts))
+            facts.append(f"software “{display_text(ev.user_agent, 120)}”")
+        self.subtitle.setText(", ".join(facts))
         self.reasons.setText("\n".join(f"• {display_text(r.text)}" for r in ev.reasons) or
                              "• Nothing unusual: this is ordinary traffic.")
         advice = advice_for(ev.reasons, resources_dir())
-        self.todo.setText(advice.text)
+        flagged = verdict != "normal"
+        self.todo.setText(advice.text if flagged else NORMAL_TODO)
         self._step = advice.step
+        self.step_button.setVisible(flagged and self.step_button.isEnabled())
         self.evidence.setPlainText("\n".join(display_text(line) for line in ev.raw) or "(no evidence stored)")
-        set_plain(self.where, f"{ev.file}, line {ev.line} ({ev.format})")
-        has_ip = bool(ev.source_ip)
-        for w in (self.block_head, self.copy_ip, self.firewall_kind, self.copy_rule, self.rule):
+        self.where.setText(f"{display_text(ev.file)}, line {ev.line} ({ev.format})")
+        has_ip = bool(ev.source_ip) and flagged
+        for w in (self.block_head, self.buttons, self.copy_ip, self.firewall_kind, self.copy_rule, self.rule):
             w.setVisible(has_ip)
         self._update_rule()
 
