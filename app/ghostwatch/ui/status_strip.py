@@ -8,7 +8,6 @@ from ..core.summary_words import headline_words
 from ..ingest.pipeline import MonitorStatus, Progress
 from .theme import VERDICT_COLOURS, heading_font, plain_label, set_plain
 
-
 SINGULAR = {"ghost calls": "ghost call", "attacks": "attack"}  # "1 ghost call", never "1 ghost calls"
 
 
