@@ -74,8 +74,6 @@ class DetailPane(QScrollArea):
         self.rule.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.copy_rule = QPushButton("Copy firewall rule")
         self.copy_rule.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.rule.toPlainText()))
-        self.firewall_kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.firewall_kind.setMinimumContentsLength(12)
         self.buttons = QWidget()  # a row that wraps to a second one when the pane is narrow
         buttons = FlowLayout(self.buttons)
         buttons.addWidget(self.copy_ip)
