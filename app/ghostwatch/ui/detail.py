@@ -63,8 +63,10 @@ class DetailPane(QScrollArea):
         self.copy_ip = QPushButton("Copy address")
         self.copy_ip.clicked.connect(self._copy_ip)
         self.firewall_kind = QComboBox()
-        for key, label in FIREWALLS.items():
-            self.firewall_kind.addItem(label, key)
+        for key, label in FIREWALLS.items():  # the short name in the box, the whole label as its tooltip
+            self.firewall_kind.addItem(label.split(" (")[0], key)
+            self.firewall_kind.setItemData(self.firewall_kind.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+        self.firewall_kind.setToolTip("Which firewall the rule is for")
         self.firewall_kind.currentIndexChanged.connect(self._update_rule)
         self.rule = QPlainTextEdit()
         self.rule.setReadOnly(True)
