@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.timer.start()
         self.model.fetchMore()
         self.refresh()
+        self._update_empty()
 
     # -- layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         lv.addLayout(head)
         self.plot = FrequencyPlot()
         self.plot.setMinimumHeight(200)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its bars are reached from the table and sources
         self.plot.bucketClicked.connect(self.show_bucket)
         lv.addWidget(self.plot, 2)
 
