@@ -156,7 +156,7 @@ def test_a_flood_is_one_notification_and_a_counted_summary(qtbot, controller):
                     and c.policy.sources["203.0.113.7"].pending == 1999, timeout=10000)
     assert [n.title for n in c.notifications] == ["Ghost call from 1000"]
     summary = c.policy.flush(now=c.policy.sources["203.0.113.7"].last_notified + 121)
-    assert [n.title for n in summary] == ["Ghost calls 203.0.113.7: 1999 calls in 2 minutes"]
+    assert [n.title for n in summary] == ["203.0.113.7 keeps calling: 1,999 more ghost calls in 2 minutes"]
 
 
 def test_history_import_shows_progress_then_hides_it(qtbot, qapp, tmp_path):
