@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from ghostwatch.core.hardening.checklist import load_checklist
 from ghostwatch.paths import resources_dir
-from ghostwatch.ui.hardening_wizard import HardeningWizard
+from ghostwatch.ui.hardening import HardeningWizard
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,9 +22,9 @@ def clipped(root: QWidget, slack: int = 2) -> list[str]:
         if isinstance(w, QLabel) and w.text():
             rect = w.contentsRect()
             if w.wordWrap():
-                need = w.heightForWidth(rect.width())
-                if need > rect.height() + slack:
-                    problems.append(f"{name}: wraps to {need} px high, given {rect.height()}")
+                need = w.heightForWidth(w.width())  # (the whole label: its frame and padding included)
+                if need > w.height() + slack:
+                    problems.append(f"{name}: wraps to {need} px high, given {w.height()}")
             else:
                 longest = max(w.fontMetrics().horizontalAdvance(line) for line in w.text().splitlines() or [""])
                 if longest > rect.width() + slack:

@@ -239,7 +239,7 @@ class Controller(QObject):
     @Slot(str)
     def show_step(self, step_id: str) -> None:
         """The hardening wizard, opened at one step (from the detail pane), or where the user left it."""
-        from .hardening_wizard import HardeningWizard
+        from .hardening import HardeningWizard
 
         if self.wizard is None:
             self.wizard = HardeningWizard(self.checklist, self.paths.data_dir / "hardening.json", resources_dir(),

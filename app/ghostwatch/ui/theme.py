@@ -63,8 +63,13 @@ class WrapLabel(QLabel):
             self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._text = text
         super().setText(breakable(text))
         self._fit()
+
+    def text(self) -> str:
+        """The text as given (without the break opportunities added for display)."""
+        return getattr(self, "_text", super().text())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
