@@ -67,3 +67,19 @@ def _text(w: QWidget) -> str:
     text = getattr(w, "text", None)
     value = text() if callable(text) else ""
     return (value if isinstance(value, str) else "")[:50]
+
+
+def too_tall(root: QWidget, slack: int = 6) -> list[str]:
+    """Word-wrapped labels taller than their text (a gap that pushes everything below it down)."""
+    from PySide6.QtCore import QRect, Qt
+
+    out = []
+    for w in root.findChildren(QLabel):
+        if not (_visible(w) and w.wordWrap() and w.text()):
+            continue
+        rect = w.contentsRect()
+        need = w.fontMetrics().boundingRect(QRect(0, 0, rect.width(), 100000), Qt.TextFlag.TextWordWrap,
+                                            w.text()).height()
+        if rect.height() > need + slack:
+            out.append(f"QLabel {w.text()[:40]!r}: {rect.height()} px high for {need} px of text")
+    return out

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 from ghostwatch.core.events import Event, Kind, Reason, Record, Verdict
 from ghostwatch.ui.main_window import MainWindow
 
-from .clipping import clipped
+from .clipping import clipped, too_tall
 from .conftest import T0
 from .test_main_window import clock
 
@@ -44,6 +44,10 @@ def test_nothing_is_clipped_and_the_detail_pane_never_scrolls_sideways(qtbot, st
     w.timer.stop()
     w.detail.step_button.setEnabled(True)
     w.verdict_box.setCurrentIndex(4)  # everything, the normal call too
+    w.resize(700, 500)  # first narrower: the labels must shrink back when the window grows
+    w.show()
+    w.table.selectRow(0)
+    qtbot.wait(20)
     w.resize(*size)
     w.show()
     qtbot.waitExposed(w)
@@ -57,7 +61,7 @@ def test_nothing_is_clipped_and_the_detail_pane_never_scrolls_sideways(qtbot, st
         assert ev is not None
         assert not w.detail.horizontalScrollBar().isVisible(), (size, ev.verdict)
         assert w.detail.widget().width() <= w.detail.viewport().width()
-        problems = clipped(w.detail)
+        problems = clipped(w.detail) + too_tall(w.detail)
         assert problems == [], (size, str(ev.verdict), problems)
         if ev.verdict is Verdict.ATTACK:
             assert w.detail.copy_rule.isVisible() and w.detail.copy_ip.isVisible()

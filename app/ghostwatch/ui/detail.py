@@ -90,6 +90,8 @@ class DetailPane(QScrollArea):
         lay.addWidget(self.buttons)
         lay.addWidget(self.rule)
         lay.addStretch(1)
+        for head in (self.reasons_head, self.todo_head, self.evidence_head, self.block_head):
+            head.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the stretch takes the rest
         self.setWidget(body)
         self.event: StoredEvent | None = None
         self._step = "keep-watching"
@@ -109,7 +111,7 @@ class DetailPane(QScrollArea):
             self.title.setStyleSheet("")
             return
         verdict = str(ev.verdict)
-        self.title.setText(event_title(verdict, ev.kind, ev.caller_id or ev.caller_name, ev.source_ip))
+        self.title.setText(event_title(verdict, ev.kind, ev.caller_id or ev.caller_name, ev.source_ip, ev.extension))
         self.title.setStyleSheet(f"color: {VERDICT_COLOURS[verdict]};")
         facts = [when_long(ev.epoch)]
         if ev.source_ip:

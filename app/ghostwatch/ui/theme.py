@@ -56,7 +56,7 @@ class WrapLabel(QLabel):
         super().__init__()
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(True)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(120)
         self.setText(text)
         if selectable:
@@ -76,9 +76,14 @@ class WrapLabel(QLabel):
         self._fit()
 
     def _fit(self) -> None:
+        """Exactly as tall as the text at the label's width: no overlap below it, and no gap either."""
+        low, high = self.minimumHeight(), self.maximumHeight()
+        self.setMinimumHeight(0)  # QLabel's heightForWidth never answers below the minimum height: lift it
         height = self.heightForWidth(max(self.width(), 50))
-        if height > 0 and height != self.minimumHeight():
-            self.setMinimumHeight(height)
+        if height > 0 and (height != low or height != high):
+            self.setFixedHeight(height)
+        else:
+            self.setMinimumHeight(low)
 
 
 def set_plain(label: QLabel, value: object, limit: int | None = None) -> None:
@@ -210,8 +215,16 @@ _TITLE_KINDS = {"call": "call", "auth_failure": "failed login", "probe": "scan",
                 "other": "event"}
 
 
-def event_title(verdict: str, kind: str, caller: str | None, source_ip: str | None) -> str:
+def event_title(verdict: str, kind: str, caller: str | None, source_ip: str | None,
+                extension: str | None = None) -> str:
     """A title in words for one event ("Ghost call from 1001", "Password guessing from 203.0.113.7")."""
+    title = _event_title(verdict, kind, caller, source_ip)
+    if " from " not in title and extension:  # an anonymous call: say which phone it rang
+        title += f" to extension {display_text(extension, 24)}"
+    return title
+
+
+def _event_title(verdict: str, kind: str, caller: str | None, source_ip: str | None) -> str:
     who_call = display_text(caller, 40) or display_text(source_ip, 45)
     who_ip = display_text(source_ip, 45) or who_call
     if verdict == "ghost":
