@@ -133,9 +133,11 @@ def wizard_views(s: Shooter, c: Controller) -> None:
             settle(50)
         s.shot(w, "wizard-00-start", size)
         n = 1
-        while w.currentId() != w.summary_id:
+        while True:
             w.next()
-            s.shot(w, f"wizard-{n:02d}-{getattr(w.currentPage(), 'step', None) and w.currentPage().step.id}", size)
+            if w.currentId() == w.summary_id:
+                break
+            s.shot(w, f"wizard-{n:02d}-{w.currentPage().step.id}", size)
             n += 1
         s.shot(w, "wizard-summary", size)
         rang = RangDialog(w)

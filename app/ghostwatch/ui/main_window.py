@@ -34,6 +34,7 @@ from .sources_panel import SourcesPanel
 from .status_strip import StatusStrip
 from .theme import heading_font, icon, plain_label, span_words
 
+DETAIL_HINT = "Select an event in the list to see why GhostWatch flagged it."
 SEARCH_DELAY_MS = 300  # search as you type: the table follows once typing pauses this long
 FOCUS_STYLE = ("QTableView:focus, QTableWidget:focus, QScrollArea:focus { border: 2px solid #1565c0; } "
                "QPushButton:focus { outline: 2px solid #1565c0; border: 2px solid #1565c0; }")
@@ -304,7 +305,11 @@ class MainWindow(QMainWindow):
         """A sentence instead of blank space: nothing recorded yet, or nothing matches the filter."""
         if self.model.rowCount():
             self.empty.hide()
+            if self.detail.event is None:
+                self.detail.title.setText(DETAIL_HINT)
             return
+        if self.detail.event is None:
+            self.detail.title.setText("When GhostWatch lists an event, select it to see why it was flagged.")
         flt = self.model.filter
         narrowed = bool(flt.text or self._scope)
         if narrowed:

@@ -30,7 +30,7 @@ from .theme import WrapLabel, plain_label
 
 HINTS = {
     "paths": ("/var/log/asterisk", "One folder per line, e.g. /var/log/asterisk or /var/log/freeswitch (a network "
-                                   "share works too: tick “on a network share” below)."),
+                                   "share works too: then tick “The logs are on a network share” below)."),
     "networks": ("192.168.1.0/24\n203.0.113.10", "One per line: your office network (e.g. 192.168.1.0/24) and "
                                                   "your SIP provider's servers (e.g. 203.0.113.10)."),
 }

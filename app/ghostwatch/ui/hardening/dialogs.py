@@ -62,8 +62,8 @@ def ring_words(answer: RingAnswer, when: float) -> tuple[str, tuple[str, ...]]:
         if bad:
             return (f"Your phone system let {count_words(len(rang), 'call')} through around {moment}. "
                     f"{'It' if len(rang) == 1 else 'The closest'} came {_call_words(bad[0])} and looks like a "
-                    "scanner testing your phones, not a person. It came through the phone system: the steps below "
-                    "stop such calls there.", PBX_STEPS)
+                    "scanner testing your phones, not a person. It came through the phone system: \u201cShow me what "
+                    "to change\u201d opens the steps that stop such calls there.", PBX_STEPS)
         return (f"Your phone system let {count_words(len(rang), 'call')} through around {moment}, and "
                 f"{'it does' if len(rang) == 1 else 'none of them does'} not look like a scanner (the closest came "
                 f"{_call_words(rang[0])}). It may have been a real caller who hung up early.", ())

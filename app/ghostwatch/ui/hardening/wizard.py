@@ -177,6 +177,7 @@ class HardeningWizard(QWizard):
     @Slot(int)
     def _page_shown(self, _page_id: int) -> None:
         """Forward or back, a step page shows the latest results, and the place is remembered."""
+        self.button(QWizard.WizardButton.CustomButton1).setEnabled(self.currentId() != self.summary_id)
         page = self.currentPage()
         if isinstance(page, StepPage):
             self.progress.page = page.step.id
