@@ -124,3 +124,15 @@ def test_csv_says_blocked_as_the_window_does_and_goes_to_documents(qtbot, store,
     monkeypatch.chdir(tmp_path)
     w.export_csv()
     assert not seen["start"].startswith(str(tmp_path)) and seen["start"].endswith("ghostwatch-events.csv")
+
+
+def test_paused_is_a_banner_in_the_window_not_small_grey_text(qtbot, store):
+    from ghostwatch.ingest.pipeline import MonitorStatus
+
+    _history, reader = store
+    w = window(qtbot, reader)
+    w.on_status(MonitorStatus("paused", "inotify"))
+    assert w.paused_banner.isVisible() and "paused" in w.paused_banner.text()
+    assert w.pause_action.text() == "Resume monitoring"
+    w.on_status(MonitorStatus("live", "inotify"))
+    assert not w.paused_banner.isVisible()
