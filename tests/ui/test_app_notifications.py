@@ -49,7 +49,7 @@ def test_switching_from_the_demo_ends_its_alerts_and_the_next_ghost_call_is_told
         with open(logs / "messages", "ab") as fh:
             fh.write(ghost_line(5))
         qtbot.waitUntil(lambda: bool(c.notifications), timeout=10000)
-        assert [n.title for n in c.notifications] == ["Ghost call from 1001"]  # at once, not in a summary
+        assert [n.title for n in c.notifications] == ["Blocked ghost call from 203.0.113.5"]  # at once
         later = c.policy.flush(time.monotonic() + 600)  # nothing of the demo is left to summarise
         assert later == []
         for n in c.notifications:

@@ -32,7 +32,7 @@ def test_plot_counts_bucket_click_filters_the_table(qtbot, store):
     w.refresh()
     assert w.plot.buckets.total("ghost") == 3 and w.plot.buckets.total("attack") == 5
     assert w.strip.counts["ghost"].text() == "3 ghost calls"
-    assert w.strip.headline.text().startswith("3 ghost calls today")
+    assert w.strip.headline.text().startswith("3 ghost calls")
     assert w.model.rowCount() == 8
     with qtbot.waitSignal(w.plot.bucketClicked):
         w.plot.bucketClicked.emit(T0 + 3600, T0 + 3600 + 900)

@@ -80,7 +80,7 @@ def test_ghost_call_sends_a_desktop_notification(tmp_path):
                 fh.write(GHOST)
             end = time.monotonic() + 2
             while time.monotonic() < end and not seen:
-                seen = 'string "Ghost call from 1001"' in monitor_log.read_text(errors="replace")
+                seen = 'string "Blocked ghost call from 203.0.113.9"' in monitor_log.read_text(errors="replace")
                 time.sleep(0.05)
         if not seen:
             app.terminate()
@@ -89,9 +89,9 @@ def test_ghost_call_sends_a_desktop_notification(tmp_path):
                                  f"{monitor_log.read_text(errors='replace')[-2000:]}")
         text = monitor_log.read_text(errors="replace")
         call = text[text.index("member=Notify"):]
-        assert 'string "Ghost call from 1001"' in call
-        assert 'string "A call came from 203.0.113.9. Caller ID 1001 is what SIP scanners send by default; ' \
-               'real outside callers never have it."' in call
+        assert 'string "Blocked ghost call from 203.0.113.9"' in call
+        assert ('string "The PBX refused a call from 203.0.113.9: no phone rang. Caller ID 1001 is what SIP '
+                'scanners send by default; real outside callers never have it."') in call
     finally:
         for p in reversed(procs):
             stop_process(p)

@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
 
 from ..core.advice import advice_for
 from ..core.firewall import FIREWALLS, block_source
+from ..core.summary_words import attempt_title
 from ..core.text import display_text
 from ..paths import resources_dir
 from ..store.queries import StoredEvent
-from .theme import VERDICT_COLOURS, FlowLayout, WrapLabel, event_title, heading_font, plain_label, when_long
+from .theme import VERDICT_COLOURS, FlowLayout, WrapLabel, heading_font, plain_label, when_long
 
 NORMAL_TODO = "Nothing to do: this is ordinary traffic, shown because the list includes normal events."
 
@@ -111,7 +112,8 @@ class DetailPane(QScrollArea):
             self.title.setStyleSheet("")
             return
         verdict = str(ev.verdict)
-        self.title.setText(event_title(verdict, ev.kind, ev.caller_id or ev.caller_name, ev.source_ip, ev.extension))
+        self.title.setText(attempt_title(verdict, ev.kind, ev.outcome, ev.source_ip, ev.caller_id or ev.caller_name,
+                                         ev.extension, [r.code for r in ev.reasons], ev.user_agent))
         self.title.setStyleSheet(f"color: {VERDICT_COLOURS[verdict]};")
         facts = [when_long(ev.epoch)]
         if ev.source_ip:
@@ -128,8 +130,15 @@ class DetailPane(QScrollArea):
         self.todo.setText(advice.text if flagged else NORMAL_TODO)
         self._step = advice.step
         self.step_button.setVisible(flagged and self.step_button.isEnabled())
-        self.evidence.setPlainText("\n".join(display_text(line) for line in ev.raw) or "(no evidence stored)")
-        self.where.setText(f"{display_text(ev.file)}, line {ev.line} ({ev.format})")
+        lines = ev.lines
+        if len(lines) > 1:  # an attempt several logs reported: each line under its file and line number
+            text = "\n".join(f"{_name(e.file)}:{e.line}\n" + "\n".join("  " + display_text(x) for x in e.raw)
+                             for e in lines)
+        else:
+            text = "\n".join(display_text(line) for line in ev.raw)
+        self.evidence.setPlainText(text or "(no evidence stored)")
+        self.where.setText("; ".join(f"{display_text(e.file)}, line {e.line} ({e.format})" for e in lines[:4])
+                           + (f"; and {len(lines) - 4} more" if len(lines) > 4 else ""))
         has_ip = bool(ev.source_ip) and flagged
         for w in (self.block_head, self.buttons, self.copy_ip, self.firewall_kind, self.copy_rule, self.rule):
             w.setVisible(has_ip)
@@ -148,3 +157,8 @@ class DetailPane(QScrollArea):
     def _copy_ip(self) -> None:
         if self.event is not None and self.event.source_ip:
             QGuiApplication.clipboard().setText(self.event.source_ip)
+
+
+def _name(path: str) -> str:
+    """A log file's name as the evidence list shows it (the full path is in the line below)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1] or path

@@ -210,31 +210,3 @@ class FlowLayout(QLayout):
             row_height = max(row_height, hint.height())
         return y + row_height - rect.y() + m.bottom()
 
-
-_TITLE_KINDS = {"call": "call", "auth_failure": "failed login", "probe": "scan", "registration": "registration",
-                "other": "event"}
-
-
-def event_title(verdict: str, kind: str, caller: str | None, source_ip: str | None,
-                extension: str | None = None) -> str:
-    """A title in words for one event ("Ghost call from 1001", "Password guessing from 203.0.113.7")."""
-    title = _event_title(verdict, kind, caller, source_ip)
-    if " from " not in title and extension:  # an anonymous call: say which phone it rang
-        title += f" to extension {display_text(extension, 24)}"
-    return title
-
-
-def _event_title(verdict: str, kind: str, caller: str | None, source_ip: str | None) -> str:
-    who_call = display_text(caller, 40) or display_text(source_ip, 45)
-    who_ip = display_text(source_ip, 45) or who_call
-    if verdict == "ghost":
-        return f"Ghost call from {who_call}" if who_call else "Ghost call"
-    if verdict == "attack":
-        phrase = {"auth_failure": "Password guessing", "registration": "Password guessing",
-                  "probe": "Scan of your phone system", "call": "Attack call"}.get(kind, "Attack")
-        who = who_call if kind == "call" else who_ip
-    elif verdict == "suspicious":
-        phrase, who = f"Suspicious {_TITLE_KINDS.get(kind, 'event')}", who_call if kind == "call" else who_ip
-    else:
-        phrase, who = _TITLE_KINDS.get(kind, "event").capitalize(), who_call if kind == "call" else who_ip
-    return f"{phrase} from {who}" if who else phrase

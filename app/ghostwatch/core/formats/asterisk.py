@@ -13,6 +13,7 @@ import re
 from collections import OrderedDict
 
 from ..events import FIELDS, Kind, Outcome, Record, make_record
+from ..join import ENRICH_ONLY
 from ..netaddr import is_ip_literal, normal_ip, split_hostport
 from ..sipuri import parse_name_addr
 from ..text import decode_line
@@ -76,7 +77,7 @@ _REQ_REASONS = {
 _MESSAGE_KEYWORDS = (
     b"' failed for '", b"' rejected because extension not found", b" to authenticate ",
     b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
-    b"Added contact '", b"<--- ",
+    b"Added contact '", b"<--- ", b" is ringing", b"Nobody picked up in ",
 )
 
 
@@ -192,6 +193,8 @@ class AsteriskParser(Parser):
             recs = self._ami_iax(text, line_no)
             if recs is not None:
                 return recs
+        if " is ringing" in text or "Nobody picked up in " in text:
+            return self._ringing(text, line_no)
         return self._misc(text, line_no)
 
     def _record(self, text: str, line_no: int, kind: Kind, source_ip: str | None = None,
@@ -336,6 +339,16 @@ class AsteriskParser(Parser):
                                      extension=m.group("user"), detail=f"{service or 'AMI'} login for unknown user",
                                      tags=("no_matching_endpoint",))]
         return None
+
+    def _ringing(self, text: str, line_no: int) -> list[Record] | None:
+        """app_dial's "PJSIP/201-00000041 is ringing" / "Nobody picked up in 20000 ms": a call already seen rang a
+        phone. Only the line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing."""
+        verbose = _LEVEL.search(text[:200])
+        if verbose is None or "app_dial.c" not in text[:verbose.end() + 40]:
+            return []
+        rec = self._record(text, line_no, Kind.CALL, outcome=Outcome.RANG, detail="a phone rang",
+                           tags=(ENRICH_ONLY,))
+        return [rec] if rec.call_id else []
 
     def _misc(self, text: str, line_no: int) -> list[Record] | None:
         for regex, detail, tag in ((_REJECT_UNKNOWN, "unknown SIP connection rejected", "untrusted_source"),
