@@ -192,7 +192,7 @@ class EventTableModel(QAbstractTableModel):
         for ev in events:
             row = index.get(ev.id)
             if row is None:
-                if matches(self.filter, ev) and (not self.rows or ev.epoch >= self.rows[-1].epoch):
+                if matches(self.filter, ev) and (self._cursor is None or ev.epoch >= self._cursor[0]):
                     complete = False
                 continue
             if matches(self.filter, ev):
@@ -202,6 +202,7 @@ class EventTableModel(QAbstractTableModel):
                 gone.append(row)
         for row in sorted(gone, reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
+            self._ids.discard(self.rows[row].id)  # it may come back (add_live) when the filter shows it again
             del self.rows[row]
             self.endRemoveRows()
         if not self._time_sorted():
