@@ -109,9 +109,10 @@ def dialog_views(s: Shooter, c: Controller) -> None:
         s.shot(d, "settings", size)
         d.close()
         f = FirstRunDialog(candidates=[])
-        fit(f, size, (720, 460))
+        fit(f, size, (720, f.height()))
         s.shot(f, "first-run-nothing-found", size)
         f.add_folder(Path(c.demo_dir or tempfile.gettempdir()) / "logs")
+        fit(f, size, (720, 460))
         s.shot(f, "first-run-found", size)
         f.close()
 

@@ -91,11 +91,12 @@ class FirstRunDialog(QDialog):
         row.addStretch(1)
         row.addWidget(demo)
         row.addWidget(self.watch)
+        lay.addStretch(0)
         lay.addLayout(row)
         for folder in (find_log_dirs() if candidates is None else candidates):
             self.add_folder(folder)
         self._update()
-        self.resize(720, 460)
+        self.resize(720, 460 if self.list.count() else self.sizeHint().height())  # no big empty space either
 
     def add_folder(self, folder: Path, chosen: bool = False) -> None:
         """A found folder is ticked when it holds a PBX log; one the user chose is ticked whatever it holds."""
@@ -114,6 +115,8 @@ class FirstRunDialog(QDialog):
             self.list.addItem(sub)
         self.list.blockSignals(False)
         self._update()
+        if self.height() < 400:  # the list appears: room for it
+            self.resize(self.width(), 460)
 
     def folders(self) -> list[str]:
         out = []
@@ -127,6 +130,7 @@ class FirstRunDialog(QDialog):
         has = any(self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count()))
         ticked = bool(self.folders())
         self.list.setVisible(has)  # no large empty box: the sentence below says what to do
+        self.importing.setVisible(has)
         self.other.setText("Choose another folder…" if has else "Choose a folder…")
         if not has:
             self.note.setText("No PBX log folder was found on this computer. Choose the folder your PBX writes to "
