@@ -49,10 +49,12 @@ def test_appended_ghost_calls_reach_table_plot_and_notifications(qtbot, controll
     c.window.refresh()
     assert c.window.plot.buckets.total("ghost") == 2
     titles = [n.title for n in c.notifications]
-    # one per new source ("No matching endpoint": the PBX refused them, so the title says blocked)
+    # one per new source; the PBX refused both INVITEs ("No matching endpoint"): nothing rang, and every text says so
     assert titles == ["Blocked ghost call from 203.0.113.1", "Blocked ghost call from 203.0.113.2"]
-    assert c.window.strip.alert.text().startswith(  # no tray: the alert shows in the window
+    assert c.window.strip.alert.text().startswith(  # no tray: alerts show in the window
         "Blocked ghost call from 203.0.113.2 — The PBX refused a call from 203.0.113.2: no phone rang.")
+    qtbot.waitUntil(lambda: c.window.strip.headline.text() != "Quiet today.", timeout=5000)
+    assert c.window.strip.headline.text() == "2 ghost calls today, all blocked by the PBX: no phone rang."
     assert not c.tray.available
 
 

@@ -66,8 +66,8 @@ class _Window:
         self.raised += 1
 
 
-def _second_launch(name: str) -> subprocess.Popen:
-    code = f"from ghostwatch.ui.app import _already_running; print(_already_running({name!r}, 2000))"
+def _second_launch(name: str, wait_ms: int = 3000) -> subprocess.Popen:
+    code = f"from ghostwatch.ui.app import _already_running; print(_already_running({name!r}, {wait_ms}))"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT / "app")}
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
 
@@ -88,7 +88,7 @@ def test_a_second_launch_raises_the_running_window_or_knows_it_could_not(qtbot, 
     hung = QLocalServer()  # holds the name but never answers (a hung instance)
     assert hung.listen(name)
     try:
-        proc = _second_launch(name)
+        proc = _second_launch(name, 1000)
         qtbot.waitUntil(lambda: proc.poll() is not None, timeout=15000)
         assert proc.stdout.read().strip() == "silent"  # run_gui then says so in a dialog
     finally:

@@ -422,7 +422,11 @@ def _already_running(name: str, wait_ms: int = 3000) -> str:
         return ""
     sock.write(b"raise\n")
     sock.waitForBytesWritten(300)
-    answered = sock.waitForReadyRead(wait_ms) and sock.readAll().data().startswith(b"ok")
+    deadline = time.monotonic() + wait_ms / 1000
+    # the answer may already be in (read while the request was written): waitForReadyRead waits for more only
+    while sock.bytesAvailable() < 3 and time.monotonic() < deadline:
+        sock.waitForReadyRead(max(1, int((deadline - time.monotonic()) * 1000)))
+    answered = sock.readAll().data().startswith(b"ok")
     sock.disconnectFromServer()
     return "raised" if answered else "silent"
 

@@ -95,7 +95,6 @@ class AsteriskParser(Parser):
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
         self._raw_chan: bytes | None = None
-        self._trace_callids: OrderedDict[str, None] = OrderedDict()
         self._last_stamp: str | None = None
         self._last_time: tuple[str | None, float | None] = (None, None)
         self._minute_key: str | None = None
@@ -135,9 +134,9 @@ class AsteriskParser(Parser):
                 return self._trace_block(buf, start, end, line_no, final, text)
             if "<--- Transmitting" in text or "<--- Received SIP response" in text or "<--- SIP read" not in text:
                 return [], end + 1  # what the PBX sends, or responses: nothing about the caller
-        if self.defer and raw_chan is None and "' failed for '" not in text and "Executing [" not in text:
-            # Only the dialplan (channels already reported) and failed requests (calls seen in a SIP trace) depend
-            # on what came before; every other message is parse_line's alone, wherever it runs.
+        if self.defer and raw_chan is None and "Executing [" not in text:
+            # Only the dialplan (channels already reported) depends on what came before; every other message is
+            # parse_line's alone, wherever it runs.
             self._deferrable += 1
             if self._deferrable & 7 < self.defer:
                 return Deferred(text), end + 1
@@ -232,9 +231,7 @@ class AsteriskParser(Parser):
         if not m:
             return None
         method = (m.group("method") or "").upper() or None
-        callid = m.group("callid") or None
-        if callid is not None and callid in self._trace_callids:
-            return []  # the request itself was already reported from the SIP trace
+        callid = m.group("callid") or None  # the request's SIP trace block, if any, joins it (core/join.py)
         why = m.group("why")
         kind, tag = _REQ_REASONS.get(why, (Kind.OTHER, None))
         ip, port = split_hostport(m.group("addr"), port_always=True)
@@ -383,11 +380,6 @@ class AsteriskParser(Parser):
             prev_start = buf.rfind(b"\n", 0, start - 1) + 1
             time, epoch = self._time(decode_line(buf[prev_start:start]))
         recs = asterisk_sip_trace.parse_block(text, body, self.file, line_no, time, epoch)
-        for rec in recs or ():
-            if rec.call_id:
-                self._trace_callids[rec.call_id] = None
-                if len(self._trace_callids) > 4096:
-                    self._trace_callids.popitem(last=False)
         return recs, min(pos, len(buf))
 
 
