@@ -44,6 +44,9 @@ class Tray(QObject):
 
     def set_paused(self, paused: bool) -> None:
         self.pause_action.setText("Resume monitoring" if paused else "Pause monitoring")
+        if self.icon is not None:
+            self.icon.setToolTip("GhostWatch: PAUSED — not watching your phone system (Resume in this menu)"
+                                 if paused else "GhostWatch: watching your phone system")
 
     def set_alert(self, alert: bool) -> None:
         if self.icon is not None:
