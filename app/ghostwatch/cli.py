@@ -160,6 +160,11 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
         from .scan_text import print_summary
 
         print_summary(result, flagged, settings, out)
+    unread = [f for f in result.files if f.unread]
+    if unread:  # an incomplete scan never passes as a clean one (cron, --fail-on): say which file, exit 2
+        print(f"ghostwatch scan: could not read {display_text(unread[0].path, 200)}: {display_text(unread[0].error)}"
+              + (f" (and {len(unread) - 1} more file(s))" if len(unread) > 1 else ""), file=sys.stderr)
+        return EXIT_USAGE
     if args.fail_on and found & FAIL_LEVELS[args.fail_on]:
         return EXIT_FOUND
     return EXIT_OK
@@ -199,13 +204,23 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
     from .paths import AppPaths
     from .store.history import History
+    from .store.lock import HistoryLocked, WriterLock
     from .store.schema import StoreError
 
     settings = detection_settings(args)
     signatures = load_signatures()
+    database = AppPaths.default(args.data_dir).database
+    writer = WriterLock(database, ["ghostwatch", *sys.argv[1:]])
     try:
-        history = History(AppPaths.default(args.data_dir).database)
+        writer.acquire()
+    except HistoryLocked as exc:
+        raise UsageError(f"ghostwatch watch: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"ghostwatch watch: cannot lock {writer.path}: {exc.strerror or exc}") from exc
+    try:
+        history = History(database)
     except (StoreError, OSError) as exc:
+        writer.release()
         raise UsageError(f"ghostwatch watch: {exc}") from exc
     lock = threading.Lock()
 
@@ -218,13 +233,15 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         if args.ipc:
             say(ipc.batch_line(batch))
             return
-        with lock:
-            for event in batch.events:
+        with lock:  # an attempt is printed when it first shows, then again whenever more lines or its run change it
+            for i, (event, eid) in enumerate(zip(batch.events, batch.ids, strict=True)):
+                if not (args.all or event.verdict is not Verdict.NORMAL):
+                    continue
+                new = batch.is_new(i)
                 if args.json:
-                    if args.all or event.verdict is not Verdict.NORMAL:
-                        out.write(event_json(event) + "\n")
-                elif event.verdict is not Verdict.NORMAL or args.all:
-                    out.write(event_line(event) + "\n")
+                    out.write(event_json(event, f', "id": {eid}' + ("" if new else ', "update": true')) + "\n")
+                else:
+                    out.write(("" if new else "  updated: ") + event_line(event) + "\n")
             out.flush()
 
     def on_status(status: MonitorStatus) -> None:
@@ -274,6 +291,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         monitor.stop()
         history.close()
+        writer.release()
         signal.signal(signal.SIGTERM, previous)
     return EXIT_USAGE if monitor.failed is not None else EXIT_OK
 

@@ -1,0 +1,60 @@
+"""Records in, events out: lines joined into attempts, each attempt classified, each source judged over its run.
+
+One `Judge` serves `scan` (which prints an attempt's event once it is final) and the live monitor (which stores an
+attempt's event at once and updates it as more lines arrive or as its run turns out to be an attack). Both feed the
+same records in the same order and so reach the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .classify import Classifier
+from .episodes import Episodes
+from .events import Record
+from .join import Attempt, Joiner
+from .settings import DetectionSettings
+from .signatures import Signatures
+
+
+class Judge:
+    def __init__(self, settings: DetectionSettings, signatures: Signatures, start_id: int = 1) -> None:
+        self.classifier = Classifier(settings, signatures)
+        self.joiner = Joiner(start_id)
+        self.episodes = Episodes()
+        self._trusted = settings.trusted if settings.trusted else None
+        # bound once: `feed` runs for every line a scan reads
+        self._add, self._observe = self.joiner.add, self.classifier.correlator.observe
+        self._judge, self._see = self.classifier.judge, self.episodes.see
+
+    def feed(self, rec: Record) -> list[tuple[Attempt, bool]]:
+        """Judge one record. Returns the attempts whose events changed, each with whether it is new; every
+        attempt's `.event` is its latest judgement."""
+        attempt, created = self._add(rec)
+        if attempt is None:
+            return _NOTHING
+        merged = attempt.record
+        ip = merged.source_ip
+        trusted = ip in self._trusted if (ip is not None and self._trusted is not None) else False
+        if not attempt.observed and ip is not None:
+            attempt.observed = True
+            attempt.behaviour = tuple(self._observe(merged, trusted))
+        event = self._judge(merged, attempt.behaviour, trusted, () if created else attempt.evidence)
+        event, upgraded = self._see(attempt, event, attempt.first, created, trusted)
+        attempt.event = event
+        if upgraded:
+            return [(attempt, created), *((earlier, False) for earlier in upgraded)]
+        return [(attempt, created)]
+
+    def feed_all(self, records: Iterable[Record]) -> list[tuple[Attempt, bool]]:
+        out: list[tuple[Attempt, bool]] = []
+        for rec in records:
+            out += self.feed(rec)
+        return out
+
+    def expire(self) -> list[Attempt]:
+        """Attempts no later line can join any more (their window of log time passed)."""
+        return self.joiner.expire()
+
+
+_NOTHING: list = []  # shared, never changed
