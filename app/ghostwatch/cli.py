@@ -12,7 +12,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .core.classify import headline
 from .core.event_json import event_json
-from .core.events import Event, Verdict
+from .core.events import Event, Kind, Outcome, Verdict
 from .core.netaddr import Networks
 from .core.settings import DetectionSettings, default_region
 from .core.signatures import Signatures
@@ -302,6 +302,8 @@ def event_line(event: Event) -> str:
     where = display_text(r.source_ip or "?", 39) + (f":{r.source_port}" if r.source_port else "")
     what = {"call": "call", "auth_failure": "failed login", "probe": "probe", "registration": "registration"}.get(
         str(r.kind), "event")
+    if r.kind is Kind.CALL and r.outcome is not None and r.outcome is not Outcome.UNKNOWN:
+        what += {"rang": " that rang", "answered": " answered", "rejected": " blocked"}[str(r.outcome)]
     who = f" from {display_text(r.caller_id, 24)}" if r.caller_id else ""
     to = f" to {display_text(r.extension, 24)}" if r.extension else ""
     top = headline(event.reasons)
