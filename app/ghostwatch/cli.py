@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--retention-days", type=int, default=400, metavar="N",
                    help="forget events older than N days at start (default 400; 0 keeps everything)")
     _detection_options(w)
+    from .fleet.hooks import add_options
+
+    add_options(w)
 
     from .cli_hardening import add_parsers
 
@@ -195,6 +198,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
 
+    from .fleet import hooks as fleet_hooks
     from .ingest import ipc
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
     from .paths import AppPaths
@@ -203,11 +207,18 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
 
     settings = detection_settings(args)
     signatures = load_signatures()
+    paths = AppPaths.default(args.data_dir)
     try:
-        history = History(AppPaths.default(args.data_dir).database)
+        history = History(paths.database)
     except (StoreError, OSError) as exc:
         raise UsageError(f"ghostwatch watch: {exc}") from exc
     lock = threading.Lock()
+    try:  # --site/--metrics/--forward: subscribers on the callbacks below (None unless asked for)
+        fleet = fleet_hooks.start(args, paths.data_dir, lambda m: print(f"ghostwatch: {display_text(m)}",
+                                                                         file=sys.stderr, flush=True), UsageError)
+    except BaseException:
+        history.close()
+        raise
 
     def say(line: str) -> None:
         with lock:
@@ -215,6 +226,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             out.flush()
 
     def on_batch(batch: Batch) -> None:
+        if fleet is not None:
+            fleet.on_batch(batch)
         if args.ipc:
             say(ipc.batch_line(batch))
             return
@@ -228,6 +241,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             out.flush()
 
     def on_status(status: MonitorStatus) -> None:
+        if fleet is not None:
+            fleet.on_status(status)
         if args.ipc:
             say(ipc.status_line(status))
         print(f"ghostwatch: {display_text(status.message)}", file=sys.stderr, flush=True)
@@ -241,9 +256,11 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         if args.ipc:
             say(ipc.progress_line(progress))
 
-    monitor = Monitor(args.paths, settings, signatures, history, on_batch, polling=args.polling,
-                      import_history=args.from_start, retention_days=args.retention_days, on_status=on_status,
-                      on_warning=on_warning, on_progress=on_progress)
+    monitor = Monitor(args.paths, settings, signatures, fleet.history(history) if fleet else history, on_batch,
+                      polling=args.polling, import_history=args.from_start, retention_days=args.retention_days,
+                      on_status=on_status, on_warning=on_warning, on_progress=on_progress)
+    if fleet is not None:
+        monitor.on_lines = fleet.on_lines
     done = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
 
@@ -273,6 +290,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         pass
     finally:
         monitor.stop()
+        if fleet is not None:
+            fleet.close()
         history.close()
         signal.signal(signal.SIGTERM, previous)
     return EXIT_USAGE if monitor.failed is not None else EXIT_OK
