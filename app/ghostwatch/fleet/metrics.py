@@ -86,6 +86,8 @@ class WatchMetrics:
                               registry=r)
         self.last_event = Gauge("ghostwatch_last_event_timestamp_seconds",
                                 "Wall-clock time the last event was stored", s, registry=r)
+        Gauge("ghostwatch_started_timestamp_seconds", "When this watch started", s, registry=r).labels(site).set(
+            clock())
         self.delay = Gauge("ghostwatch_event_delay_seconds",
                            "Seconds from the last live event's log time to its storage (log time has 1 s steps)", s,
                            registry=r)
