@@ -154,7 +154,10 @@ class Forwarder:
                     if self._sock is not None:
                         self._send_some()
                         continue
-            except OSError as exc:
+            except Exception as exc:  # noqa: BLE001 - OSError, TLS: the collector is away; else a bug, said once
+                if not isinstance(exc, OSError):
+                    log.exception("forwarding failed")
+                    exc = OSError(f"internal error: {exc}")
                 self._lost(exc)
                 next_try = time.monotonic() + wait
                 wait = min(wait * 2, self.retry[1])

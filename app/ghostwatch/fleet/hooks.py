@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..core.events import Event, Verdict
 from . import FirstSeen
+
+log = logging.getLogger(__name__)
 
 
 class FleetHooks:
@@ -22,6 +25,12 @@ class FleetHooks:
         self._first = FirstSeen()
 
     def on_batch(self, batch: Any) -> None:
+        try:
+            self._on_batch(batch)
+        except Exception:  # noqa: BLE001 - an export's bug must never stop the monitor that calls this
+            log.exception("fleet exports: a batch was not counted or forwarded")
+
+    def _on_batch(self, batch: Any) -> None:
         events: tuple[Event, ...] = batch.events
         ids = tuple(getattr(batch, "ids", ()) or ())
         if self.metrics is not None:
@@ -34,11 +43,17 @@ class FleetHooks:
 
     def on_status(self, status: Any) -> None:
         if self.metrics is not None:
-            self.metrics.on_status(status)
+            try:
+                self.metrics.on_status(status)
+            except Exception:  # noqa: BLE001 - as above
+                log.exception("fleet exports: a status was not exported")
 
     def on_lines(self, ff: Any, chunk: Any, result: Any) -> None:
         if self.metrics is not None:
-            self.metrics.on_lines(ff, chunk, result)
+            try:
+                self.metrics.on_lines(ff, chunk, result)
+            except Exception:  # noqa: BLE001 - as above
+                log.exception("fleet exports: lines were not counted")
 
     def history(self, history: Any) -> Any:
         """The history as the monitor should use it (commits timed when metrics are on)."""
