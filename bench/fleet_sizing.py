@@ -61,16 +61,45 @@ class Collector(threading.Thread):
         while True:
             conn, _ = self.sock.accept()
             buf = b""
-            while chunk := conn.recv(65536):
+            while chunk := conn.recv(1 << 20):
                 buf += chunk
+                at = 0
                 while True:
-                    sp = buf.find(b" ")
-                    if sp < 0 or len(buf) < sp + 1 + int(buf[:sp]):
+                    sp = buf.find(b" ", at)
+                    if sp < 0 or len(buf) < sp + 1 + int(buf[at:sp]):
                         break
-                    n = int(buf[:sp])
+                    n = int(buf[at:sp])
                     self.messages += 1
                     self.bytes += n
-                    buf = buf[sp + 1 + n:]
+                    at = sp + 1 + n
+                buf = buf[at:]
+
+
+def forward_throughput(n: int) -> None:
+    """How fast one forwarder moves events to a TCP collector (submit in batches of 500, as a flood's commits)."""
+    sys.path.insert(0, str(ROOT / "app"))
+    from ghostwatch.core.events import Event, Kind, Reason, Record, Verdict
+    from ghostwatch.fleet.forward import QUEUE_LIMIT, Forwarder, Target
+
+    collector = Collector()
+    collector.start()
+    event = Event(Record("2026-11-26T10:00:00", "/var/log/asterisk/messages", 1, "asterisk", Kind.AUTH_FAILURE,
+                         "203.0.113.7", 5060, extension="100", user_agent="friendly-scanner"), Verdict.ATTACK,
+                  (Reason("brute_force", "Password guessing: 6 failed logins in 10 s."),))
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Forwarder(Target("tcp", "127.0.0.1", collector.port), "office-1", Path(tmp), warn=lambda m: None)
+        start = time.perf_counter()
+        for i in range(0, n, 500):
+            f.submit((event, j + 1, False) for j in range(i, min(n, i + 500)))
+            while f._queued > QUEUE_LIMIT // 2:  # a monitor stores at most ~15,000 events/s: no faster than that
+                time.sleep(0.001)
+        submitted = time.perf_counter() - start
+        while f.sent < n and time.perf_counter() - start < 120:
+            time.sleep(0.01)
+        took = time.perf_counter() - start
+        f.close()
+    print(f"forwarder: {n} events submitted in {submitted:.2f} s, {f.sent} confirmed at the collector after "
+          f"{took:.2f} s ({f.sent / took:,.0f} events/s), {f.dropped} dropped")
 
 
 def prometheus_config(path: Path, own: int, target: str, sites: int, interval: int) -> None:
@@ -89,7 +118,9 @@ def main() -> int:
     ap.add_argument("--sites", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=90.0, help="how long Prometheus scrapes the sites")
     ap.add_argument("--interval", type=int, default=5, help="scrape interval, seconds")
+    ap.add_argument("--forward-events", type=int, default=100_000, help="events for the forwarder's throughput")
     a = ap.parse_args()
+    forward_throughput(a.forward_events)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         subprocess.run([sys.executable, "-m", "ghostwatch.demo.write", str(t / "logs")], env=ENV, check=True,

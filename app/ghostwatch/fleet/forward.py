@@ -14,7 +14,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import queue
 import select
 import socket
 import ssl
@@ -22,6 +21,7 @@ import struct
 import termios
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,14 +72,31 @@ def parse_target(url: str) -> Target:
 def syslog_message(event: Event, event_id: int, update: bool, site: str, hostname: str,
                    now: float | None = None) -> bytes:
     """One RFC 5424 message: the event's JSON (ASCII, so no BOM) with `site`, `event_id` and `update` first."""
-    severity = COMPROMISE_SEVERITY if any(r.code == "compromise" for r in event.reasons) else SEVERITY.get(
-        event.verdict, 5)
-    stamp = datetime.fromtimestamp(time.time() if now is None else now, UTC).isoformat(timespec="microseconds")
-    head = (f"<{FACILITY * 8 + severity}>1 {stamp.replace('+00:00', 'Z')} {hostname} ghostwatch {os.getpid()} "
-            f"{'update' if update else 'event'} [origin software=\"GhostWatch\" swVersion=\"{__version__}\"] ")
-    body = (f'{{"site": "{site}", "event_id": {int(event_id)}, "update": {"true" if update else "false"}, '
-            + event_json(event)[1:])
-    return (head + body).encode("ascii")
+    return _Formatter(site, hostname).message(event, event_id, update, now)
+
+
+class _Formatter:
+    """Builds messages fast: the header's fixed part once, the timestamp once a second."""
+
+    def __init__(self, site: str, hostname: str) -> None:
+        self.site = site
+        self.rest = f" {hostname} ghostwatch {os.getpid()} "
+        self.sd = f' [origin software="GhostWatch" swVersion="{__version__}"] {{"site": "{site}", "event_id": '
+        self._second = -1
+        self._stamp = ""
+
+    def message(self, event: Event, event_id: int, update: bool, now: float | None = None) -> bytes:
+        second = int(time.time() if now is None else now)
+        if second != self._second:
+            self._second = second
+            self._stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        severity = SEVERITY.get(event.verdict, 5)
+        for r in event.reasons:
+            if r.code == "compromise":
+                severity = COMPROMISE_SEVERITY
+        return (f"<{FACILITY * 8 + severity}>1 {self._stamp}{self.rest}{'update' if update else 'event'}{self.sd}"
+                f"{int(event_id)}, \"update\": {'true' if update else 'false'}, {event_json(event)[1:]}"
+                ).encode("ascii")
 
 
 def _hostname() -> str:
@@ -100,12 +117,15 @@ class Forwarder:
         self.ca_file = ca_file
         self.warn = warn or (lambda msg: log.warning("%s", msg))
         self.retry = retry
-        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._format = _Formatter(site, self.hostname)
+        self._batches: deque[list[tuple[Event, int, bool]]] = deque()
+        self._queued = 0           # events in `_batches`
+        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
-        self._sent_to = 0          # spool offset (relative to spool.pos) sent on this connection, unconfirmed
-        self._sent_at = 0.0
+        self._sent_to = 0          # bytes after spool.pos sent on this connection, not yet confirmed
+        self._checkpoints: deque[tuple[int, int, float]] = deque()  # (sent_to after a send, messages, when)
         self.sent = 0              # messages confirmed delivered
         self.dropped_queue = 0     # the sender could not keep up (memory queue full)
         self.connected = False
@@ -117,12 +137,18 @@ class Forwarder:
 
     # -- the monitor's side ---------------------------------------------------------------------------------
     def submit(self, items: Iterable[tuple[Event, int, bool]]) -> None:
-        """(event, history id, is an update) for each event to forward."""
-        for event, event_id, update in items:
-            try:
-                self._queue.put_nowait(syslog_message(event, event_id, update, self.site, self.hostname))
-            except queue.Full:
-                self.dropped_queue += 1
+        """(event, history id, is an update) for each event to forward; formatted and sent by the sender thread."""
+        batch = list(items)
+        if not batch:
+            return
+        with self._lock:
+            room = QUEUE_LIMIT - self._queued
+            if len(batch) > room:
+                self.dropped_queue += len(batch) - max(0, room)
+                batch = batch[: max(0, room)]
+            if batch:
+                self._batches.append(batch)
+                self._queued += len(batch)
         self._wake.set()
 
     @property
@@ -147,7 +173,7 @@ class Forwarder:
                 break
             try:
                 self._check_peer()
-                if self.spool.pending_bytes > self._sent_to or (self._sent_to and self._confirmable()):
+                if self.spool.pending_bytes > self._sent_to or self._due():
                     if self._sock is None and time.monotonic() >= next_try:
                         self._connect()
                         wait = self.retry[0]
@@ -166,14 +192,12 @@ class Forwarder:
         self._disconnect()
 
     def _drain_queue(self) -> None:
-        batch: list[bytes] = []
-        while True:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        if batch:
-            self.spool.append(batch)
+        with self._lock:
+            batches, self._batches = self._batches, deque()
+            self._queued = 0
+        message = self._format.message
+        for batch in batches:
+            self.spool.append([message(e, i, u) for e, i, u in batch])
         if self.dropped > self._reported_drops:
             self.warn(f"forwarding to {self.target}: {self.dropped - self._reported_drops} event(s) dropped "
                       f"(buffer of {self.spool.max_bytes >> 20} MB full; {self.dropped} in all)")
@@ -195,6 +219,7 @@ class Forwarder:
             raise
         self._sock = sock
         self._sent_to = 0
+        self._checkpoints.clear()
         self.connected = True
         if self._down_since is not None:
             self.warn(f"forwarding to {self.target}: connected again after "
@@ -218,23 +243,30 @@ class Forwarder:
         if messages:
             sock.sendall(b"".join(b"%d %s" % (len(m), m) for m in messages))  # RFC 6587 octet counting
             self._sent_to += sum(len(m) + 1 for m in messages)
-            self._sent_at = time.monotonic()
-        self._wait_acknowledged()
-        if self._confirmable():
-            self._confirm()
+            self._checkpoints.append((self._sent_to, len(messages), time.monotonic()))
+        self._wait_acknowledged()  # at most one read of the spool in flight
+        if self._due():
+            self._confirm_due()
 
-    def _confirmable(self) -> bool:
-        return self._sock is not None and time.monotonic() - self._sent_at >= CONFIRM_SECONDS
+    def _due(self) -> bool:
+        return bool(self._checkpoints) and time.monotonic() - self._checkpoints[0][2] >= CONFIRM_SECONDS
 
-    def _confirm(self) -> None:
-        """Everything sent on this connection is acknowledged and the collector is still there: delivered."""
-        if not self._sent_to:
+    def _confirm_due(self) -> None:
+        """What was sent CONFIRM_SECONDS ago, acknowledged since, on a connection that still holds: delivered."""
+        self._check_peer()
+        now, upto, count = time.monotonic(), 0, 0
+        while self._checkpoints and now - self._checkpoints[0][2] >= CONFIRM_SECONDS:
+            upto, n, _ = self._checkpoints.popleft()
+            count += n
+        self._deliver(upto, count)
+
+    def _deliver(self, upto: int, count: int) -> None:
+        if not upto:
             return
-        self._wait_acknowledged()
-        self._check_peer(confirming=True)
-        messages = self.spool.peek(self._sent_to)
-        self._delivered(messages, self._sent_to)
-        self._sent_to = 0
+        self.spool.ack(upto)
+        self.sent += count
+        self._sent_to -= upto
+        self._checkpoints = deque((o - upto, n, t) for o, n, t in self._checkpoints)
 
     def _delivered(self, messages: list[bytes], nbytes: int) -> None:
         self.spool.ack(nbytes)
@@ -257,7 +289,7 @@ class Forwarder:
         fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf)
         return struct.unpack("i", buf)[0]
 
-    def _check_peer(self, confirming: bool = False) -> None:
+    def _check_peer(self) -> None:
         """Raise if the collector closed or reset the connection (it never sends us anything)."""
         sock = self._sock
         if sock is None or self.target.transport == "udp":
@@ -277,9 +309,8 @@ class Forwarder:
             return  # a collector that talks back: ignore it
         # closed cleanly (FIN): a collector that closes with unread data resets instead, so all it acknowledged
         # was read; deliver that, then reconnect
-        if self._sent_to and not confirming and not self._unacknowledged(sock):
-            self._delivered(self.spool.peek(self._sent_to), self._sent_to)
-            self._sent_to = 0
+        if self._sent_to and not self._unacknowledged(sock):
+            self._deliver(self._sent_to, sum(n for _, n, _ in self._checkpoints))
         raise ConnectionResetError("the collector closed the connection")
 
     def _lost(self, exc: OSError) -> None:
@@ -297,4 +328,5 @@ class Forwarder:
                 pass
         self._sock = None
         self._sent_to = 0  # unconfirmed messages are sent again on the next connection
+        self._checkpoints.clear()
         self.connected = False
