@@ -110,7 +110,7 @@ def test_every_event_exactly_once_across_an_rsyslog_restart(tmp_path, engines):
                 n = written[0]
                 write(log, range(n + 1, n + 6))
                 written[0] = n + 5
-                stop_writing.wait(0.05)
+                stop_writing.wait(0.005)
 
         t = threading.Thread(target=writer)
         t.start()

@@ -153,3 +153,36 @@ def test_a_busy_metrics_port_is_one_clear_line(tmp_path):
         rc = w.wait()
     err = list(w.stderr.queue)
     assert rc == 2 and len(err) == 1 and "--metrics" in err[0], err
+
+
+def test_what_a_collector_never_read_is_sent_again_on_the_next_connection(tmp_path):
+    """A collector that takes the bytes (its TCP acknowledges them) and dies before reading them (reset): TCP's
+    acknowledgement alone would call them delivered; the forwarder sends them again on the next connection."""
+    import socket
+    import struct
+
+    from ghostwatch.fleet.forward import Forwarder, Target
+
+    from .conftest import wait_until
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+    f = Forwarder(Target("tcp", "127.0.0.1", server.getsockname()[1]), "b", tmp_path, warn=lambda m: None,
+                  retry=(0.05, 0.1))
+    try:
+        f.submit((GHOST, n, False) for n in range(1, 4))
+        first, _ = server.accept()
+        wait_until(lambda: f._sent_to > 0 and not f._unacknowledged(f._sock), 5, "bytes sent and acknowledged")
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        first.close()  # unread: the kernel resets the connection
+        second, _ = server.accept()
+        second.settimeout(5)
+        data = b""
+        while data.count(b'"event_id"') < 3:
+            data += second.recv(65536)
+        wait_until(lambda: f.sent == 3, 5, "three events confirmed")
+        second.close()
+    finally:
+        f.close(timeout=0.2)
+        server.close()
+    assert [int(x) for x in re.findall(rb'"event_id": (\d+)', data)] == [1, 2, 3]
