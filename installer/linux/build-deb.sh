@@ -52,11 +52,6 @@ if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
 fi
 PRERM
 chmod 0755 "$ROOT/DEBIAN/prerm"
-cat > "$ROOT/DEBIAN/postrm" <<'POSTRM'
-#!/bin/sh
-set -e
-if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
-POSTRM
-chmod 0755 "$ROOT/DEBIAN/postrm"
+# no postrm: a package without one leaves nothing behind on `dpkg -r` (no "config-files" state to purge)
 dpkg-deb --root-owner-group --build "$ROOT" dist/ >/dev/null
 ls -l dist/ghostwatch_${VERSION}_${ARCH}.deb
