@@ -89,14 +89,16 @@ def test_prometheus_scrapes_a_live_watch_of_a_replayed_attack(tmp_path, engines)
                    timeout=60, env={"PYTHONPATH": str(ROOT / "app"), "PATH": "/usr/bin:/bin"})
     (logs / "messages").write_bytes(probe_line(0))  # where a second attack is played live below
     expected = scan_counts(logs)
-    assert expected["attack"] > 100 and expected["ghost"] >= 1
+    assert expected["attack"] > 50 and expected["ghost"] >= 1
     w = watch([str(logs), "--from-start", "--region", "US", "--data-dir", str(tmp_path / "data"),
                "--site", "office-12", "--metrics", "127.0.0.1:0"])
     try:
         target = metrics_address(w)
         prom = start_prometheus(tmp_path, engines, target)
-        for verdict, count in expected.items():
-            expr = f'sum(ghostwatch_events_total{{site="office-12", verdict="{verdict}"}})'
+        for verdict, count in expected.items():  # first verdicts, corrected by the updates that changed them
+            expr = (f'sum(ghostwatch_events_total{{site="office-12", verdict="{verdict}"}})'
+                    f' + (sum(ghostwatch_verdict_changes_total{{to="{verdict}"}}) or vector(0))'
+                    f' - (sum(ghostwatch_verdict_changes_total{{from="{verdict}"}}) or vector(0))')
             wait_until(lambda e=expr, c=count: value(prom, e) == c, 30, f"{expr} == {count}")
         assert value(prom, 'ghostwatch_monitor_state{ghostwatch_monitor_state="watching"}') == 1
         assert value(prom, 'ghostwatch_monitor_mode{ghostwatch_monitor_mode="native"}') == 1
@@ -107,7 +109,8 @@ def test_prometheus_scrapes_a_live_watch_of_a_replayed_attack(tmp_path, engines)
         assert value(prom, "ghostwatch_commit_seconds_count") >= 1
         labels = {k for series in query(prom, '{__name__=~"ghostwatch_.*"}') for k in series["metric"]}
         assert labels <= {"__name__", "site", "verdict", "kind", "reason", "outcome", "urgent", "file", "format",
-                          "le", "version", "ghostwatch_monitor_state", "ghostwatch_monitor_mode", "job", "instance"}
+                          "from", "to", "le", "version", "ghostwatch_monitor_state", "ghostwatch_monitor_mode", "job",
+                          "instance"}
         values = {v for series in query(prom, '{__name__=~"ghostwatch_.*"}') for v in series["metric"].values()}
         assert not any(re.fullmatch(r"\d+\.\d+\.\d+\.\d+", v) for v in values)  # never an address as a label
         # every query of the Grafana dashboard runs, with its variables filled in

@@ -137,7 +137,7 @@ def test_every_event_exactly_once_across_an_rsyslog_restart(tmp_path, engines):
     assert all(e["site"] == "branch-7" and e["source_ip"] == "203.0.113.20" for e in events)
     assert {(e["_app"], e["_msgid"], e["_pri"]) for e in events} <= {("ghostwatch", "event", "authpriv.notice"),
                                                                      ("ghostwatch", "event", "authpriv.warning")}
-    assert len({e["event_id"] for e in events}) == total
+    assert len({e["id"] for e in events}) == total
     assert (tmp_path / "data" / "forward-spool" / "events.spool").stat().st_size == 0  # all delivered
 
 

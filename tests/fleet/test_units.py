@@ -35,9 +35,23 @@ def test_an_event_is_counted_once_even_when_it_comes_again_as_an_update():
     assert sample(m, "ghostwatch_events_total", verdict="ghost", kind="probe") == 0
     assert sample(m, "ghostwatch_ghost_calls_rang_total", outcome="rang") == 1
     assert sample(m, "ghostwatch_event_reasons_total", reason="made_up_code") == 2
+    assert sample(m, "ghostwatch_verdict_changes_total", **{"from": "attack", "to": "ghost"}) == 1
     assert sample(m, "ghostwatch_attacking_sources") == 2
     text = generate_latest(m.registry).decode()
     assert "203.0.113" not in text and "1001" not in text  # addresses and caller IDs never become labels
+
+
+def test_a_ghost_call_that_rings_in_a_later_update_is_counted_once():
+    m = WatchMetrics("office-1")
+    unknown = GHOST._replace(record=GHOST.record._replace(outcome=Outcome.UNKNOWN))
+    m.on_batch([unknown], [7], [True])
+    assert sample(m, "ghostwatch_ghost_calls_rang_total", outcome="rang") == 0
+    m.on_batch([GHOST], [7], [False])  # its CDR row arrived: the phone rang
+    m.on_batch([GHOST._replace(reasons=(*GHOST.reasons, Reason("compromise", "...")))], [7], [False])
+    assert sample(m, "ghostwatch_ghost_calls_rang_total", outcome="rang") == 1
+    assert sample(m, "ghostwatch_event_reasons_total", reason="compromise") == 1
+    assert sample(m, "ghostwatch_event_reasons_total", reason="scanner_caller_id") == 1
+    assert sample(m, "ghostwatch_events_total", verdict="ghost", kind="call") == 1
 
 
 def test_first_seen_tells_updates_apart():
@@ -102,7 +116,7 @@ def test_a_syslog_message_is_rfc_5424_with_the_site_in_its_json():
     msg = syslog_message(GHOST, 42, False, "branch-7", "pbx1", now=0).decode()
     m = re.fullmatch(r"<84>1 1970-01-01T00:00:00Z pbx1 ghostwatch \d+ event "
                      r"\[origin software=\"GhostWatch\" swVersion=\"[^\"]+\"\] (\{.*\})", msg)
-    assert m and m.group(1).startswith('{"site": "branch-7", "event_id": 42, "update": false, "time": ')
+    assert m and m.group(1).startswith('{"site": "branch-7", "id": 42, "update": false, "time": ')
     assert syslog_message(PROBE, 43, True, "b", "h").split(b" ")[5] == b"update"
 
 
@@ -178,11 +192,11 @@ def test_what_a_collector_never_read_is_sent_again_on_the_next_connection(tmp_pa
         second, _ = server.accept()
         second.settimeout(5)
         data = b""
-        while data.count(b'"event_id"') < 3:
+        while data.count(b'"id"') < 3:
             data += second.recv(65536)
         wait_until(lambda: f.sent == 3, 5, "three events confirmed")
         second.close()
     finally:
         f.close(timeout=0.2)
         server.close()
-    assert [int(x) for x in re.findall(rb'"event_id": (\d+)', data)] == [1, 2, 3]
+    assert [int(x) for x in re.findall(rb'"id": (\d+)', data)] == [1, 2, 3]

@@ -71,7 +71,8 @@ def parse_target(url: str) -> Target:
 
 def syslog_message(event: Event, event_id: int, update: bool, site: str, hostname: str,
                    now: float | None = None) -> bytes:
-    """One RFC 5424 message: the event's JSON (ASCII, so no BOM) with `site`, `event_id` and `update` first."""
+    """One RFC 5424 message: the event's JSON (ASCII, so no BOM) with `site`, `id` (the history id `watch --json`
+    prints) and `update` first."""
     return _Formatter(site, hostname).message(event, event_id, update, now)
 
 
@@ -81,7 +82,7 @@ class _Formatter:
     def __init__(self, site: str, hostname: str) -> None:
         self.site = site
         self.rest = f" {hostname} ghostwatch {os.getpid()} "
-        self.sd = f' [origin software="GhostWatch" swVersion="{__version__}"] {{"site": "{site}", "event_id": '
+        self.sd = f' [origin software="GhostWatch" swVersion="{__version__}"] {{"site": "{site}", "id": '
         self._second = -1
         self._stamp = ""
 

@@ -33,12 +33,14 @@ class FleetHooks:
     def _on_batch(self, batch: Any) -> None:
         events: tuple[Event, ...] = batch.events
         ids = tuple(getattr(batch, "ids", ()) or ())
+        new = tuple(getattr(batch, "new", ()) or ())
+        if len(new) != len(events):  # a monitor that does not say: tell first sightings from updates by id
+            new = tuple(self._first.split(ids, len(events)))
         if self.metrics is not None:
-            self.metrics.on_batch(events, ids)
+            self.metrics.on_batch(events, ids, new)
         if self.forwarder is not None:
-            fresh = self._first.split(ids, len(events))
             self.forwarder.submit(
-                (e, ids[i] if i < len(ids) else 0, not fresh[i]) for i, e in enumerate(events)
+                (e, ids[i] if i < len(ids) else 0, not new[i]) for i, e in enumerate(events)
                 if self.forward_all or e.verdict is not Verdict.NORMAL)
 
     def on_status(self, status: Any) -> None:

@@ -36,6 +36,7 @@ ACTIVE_WINDOW_SECONDS = 900.0     # a source that attacked within this is "activ
 MAX_ACTIVE_SOURCES = 100_000      # memory bound for a distributed scan (the oldest half is forgotten)
 MAX_FILE_LABELS = 32              # more distinct log names than this are counted as file="other"
 MAX_REASON_LABELS = 64
+MAX_REMEMBERED = 100_000          # events whose counted verdict/reasons are kept, to count their updates right
 COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 KNOWN_REASONS = ("scanner_user_agent", "scanner_caller_id", "scanner_display_name", "invalid_number",
                  "direct_ip_call", "untrusted_source", "unknown_extension", "no_matching_endpoint", "auth_failure",
@@ -68,6 +69,8 @@ class WatchMetrics:
                               registry=r)
         self.reasons = Counter("ghostwatch_event_reasons", "Events stored, by each reason code they carry",
                                [*s, "reason"], registry=r)
+        self.changes = Counter("ghostwatch_verdict_changes", "Events whose verdict an update changed (e.g. an "
+                               "attacker's first attempts, judged over its run)", [*s, "from", "to"], registry=r)
         self.rang = Counter("ghostwatch_ghost_calls_rang", "Ghost calls that made a phone ring",
                             [*s, "outcome"], registry=r)
         self.notifications = Counter("ghostwatch_notifications",
@@ -96,8 +99,9 @@ class WatchMetrics:
         Info("ghostwatch", "The GhostWatch that exports these metrics", s, registry=r).labels(site).info(
             {"version": __version__})
         r.register(_ActiveSources(self))
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._first = FirstSeen()
+        self._judgements: dict[int, tuple[Verdict | None, frozenset[str], bool]] = {}
         self._active: dict[str, float] = {}
         self._policy = NotifyPolicy("attack")
         self._file_labels: dict[str, str] = {}
@@ -128,21 +132,49 @@ class WatchMetrics:
         self.commit.labels(site)
 
     # -- subscribers (the monitor's threads) ----------------------------------------------------------------
-    def on_batch(self, events: Iterable[Event], ids: Iterable[int] = ()) -> None:
-        """Stored events (with their history ids when known: an id seen before is an update, not counted)."""
+    def on_batch(self, events: Iterable[Event], ids: Iterable[int] = (), new: Iterable[bool] | None = None) -> None:
+        """Stored events with their history ids, and which were stored for the first time (`new`; without it, an
+        id seen before is an update). An event counts once in `events` (under its first verdict); an update that
+        changes its verdict counts in `verdict_changes`, and one that adds a reason or makes it ring counts those."""
         site, now, mono = self.site, self.clock(), self.monotonic()
         events, ids = list(events), list(ids)
-        flags = self._first.split(ids, len(events))
+        flags = list(new) if new is not None else []
+        if len(flags) != len(events):
+            flags = self._first.split(ids, len(events))
         fresh = [(ids[i] if i < len(ids) else 0, e) for i, e in enumerate(events) if flags[i]]
         with self._lock:
             sent = self._notify(fresh, mono)
-        for _, event in fresh:
-            r = event.record
-            self.events.labels(site, str(event.verdict), str(r.kind)).inc()
-            for reason in event.reasons:
-                self.reasons.labels(site, self._reason(reason.code)).inc()
-            if event.verdict is Verdict.GHOST and r.outcome in RANG:
-                self.rang.labels(site, str(r.outcome)).inc()
+            for i, event in enumerate(events):
+                eid = ids[i] if i < len(ids) else 0
+                if flags[i]:
+                    self.events.labels(site, str(event.verdict), str(event.record.kind)).inc()
+                self._judged(eid, event, flags[i], mono)
+        self._after_batch(fresh, sent, now)
+
+    def _judged(self, eid: int, event: Event, fresh: bool, mono: float) -> None:
+        """Count what this version of the event adds to what was counted for it (lock held)."""
+        site, r = self.site, event.record
+        seen = self._judgements.pop(eid, None) if eid else None
+        if seen is None:
+            seen = (event.verdict if fresh else None, frozenset(), False)
+        verdict, codes, rang = seen
+        if verdict is not None and verdict is not event.verdict:
+            self.changes.labels(site, str(verdict), str(event.verdict)).inc()
+            if event.verdict in (Verdict.GHOST, Verdict.ATTACK) and r.source_ip:
+                self._remember(r.source_ip, mono)
+        new_codes = {x.code for x in event.reasons} - codes
+        for code in new_codes:
+            self.reasons.labels(site, self._reason(code)).inc()
+        if not rang and event.verdict is Verdict.GHOST and r.outcome in RANG:
+            self.rang.labels(site, str(r.outcome)).inc()
+            rang = True
+        if eid:
+            self._judgements[eid] = (event.verdict, codes | new_codes, rang)
+            if len(self._judgements) > MAX_REMEMBERED:
+                del self._judgements[next(iter(self._judgements))]
+
+    def _after_batch(self, fresh: list[tuple[int, Event]], sent: list[bool], now: float) -> None:
+        site = self.site
         for urgent in sent:
             self.notifications.labels(site, "true" if urgent else "false").inc()
         if fresh:
