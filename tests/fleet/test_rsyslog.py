@@ -61,7 +61,11 @@ class Rsyslog:
         self.engine.stop()
 
     def events(self) -> list[dict]:
-        """The events collected, each with the syslog header fields rsyslog parsed (RFC 5424)."""
+        """The events collected (first sightings, not their later updates)."""
+        return [m for m in self.messages() if not m["update"]]
+
+    def messages(self) -> list[dict]:
+        """Every message collected, each with the syslog header fields rsyslog parsed (RFC 5424)."""
         if not self.out.exists():
             return []
         out = []
@@ -133,10 +137,12 @@ def test_every_event_exactly_once_across_an_rsyslog_restart(tmp_path, engines):
     got = extensions(rs)
     assert set(got) == {str(n) for n in range(1, total + 1)}
     assert [k for k, c in got.items() if c > 1] == []
-    events = rs.events()
-    assert all(e["site"] == "branch-7" and e["source_ip"] == "203.0.113.20" for e in events)
+    events, messages = rs.events(), rs.messages()
+    assert all(e["site"] == "branch-7" and e["source_ip"] == "203.0.113.20" for e in messages)
     assert {(e["_app"], e["_msgid"], e["_pri"]) for e in events} <= {("ghostwatch", "event", "authpriv.notice"),
                                                                      ("ghostwatch", "event", "authpriv.warning")}
+    updates = [m for m in messages if m["update"]]  # an attempt re-judged later: same id, MSGID "update"
+    assert all(m["_msgid"] == "update" for m in updates) and {m["id"] for m in updates} <= {e["id"] for e in events}
     assert len({e["id"] for e in events}) == total
     assert (tmp_path / "data" / "forward-spool" / "events.spool").stat().st_size == 0  # all delivered
 
