@@ -200,3 +200,16 @@ def test_what_a_collector_never_read_is_sent_again_on_the_next_connection(tmp_pa
         f.close(timeout=0.2)
         server.close()
     assert [int(x) for x in re.findall(rb'"id": (\d+)', data)] == [1, 2, 3]
+
+
+def test_the_fleet_modules_never_import_qt():
+    import subprocess
+    import sys
+
+    from ..ingest.proc import ROOT
+
+    code = ("import sys, ghostwatch.fleet.hooks, ghostwatch.fleet.metrics, ghostwatch.fleet.forward; "
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                         env={"PYTHONPATH": str(ROOT / "app"), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]"
