@@ -198,10 +198,15 @@ class Forwarder:
             self._queued = 0
         message = self._format.message
         for batch in batches:
-            self.spool.append([message(e, i, u) for e, i, u in batch])
+            try:
+                self.spool.append([message(e, i, u) for e, i, u in batch])
+            except OSError as exc:  # the disk is full or read-only: these cannot be kept
+                self.dropped_queue += len(batch)
+                log.warning("forward spool: %s", exc)
         if self.dropped > self._reported_drops:
             self.warn(f"forwarding to {self.target}: {self.dropped - self._reported_drops} event(s) dropped "
-                      f"(buffer of {self.spool.max_bytes >> 20} MB full; {self.dropped} in all)")
+                      f"(the {self.spool.max_bytes >> 20} MB buffer is full or cannot be written; "
+                      f"{self.dropped} in all)")
             self._reported_drops = self.dropped
 
     def _connect(self) -> None:
