@@ -54,8 +54,9 @@ class Rsyslog:
         if not self.udp:
             wait_until(lambda: listening(self.port) or self.engine.proc.poll() is not None, 15, "rsyslog listening")
             assert self.engine.proc.poll() is None, self.engine.output()
-        else:
-            time.sleep(0.5)  # nothing to connect to over UDP; rsyslog binds its socket at once
+        else:  # nothing to connect to over UDP: wait until the kernel lists its socket
+            wait_until(lambda: udp_bound(self.port) or self.engine.proc.poll() is not None, 15, "rsyslog bound")
+            assert self.engine.proc.poll() is None, self.engine.output()
 
     def stop(self) -> None:
         self.engine.stop()
@@ -74,6 +75,12 @@ class Rsyslog:
                 app, msgid, pri, msg = line.split(" ", 3)
                 out.append({**json.loads(msg), "_app": app, "_msgid": msgid, "_pri": pri})
         return out
+
+
+def udp_bound(port: int) -> bool:
+    """A UDP socket on 127.0.0.1:port exists (Linux's /proc/net/udp lists local addresses in hex)."""
+    needle = f"0100007F:{port:04X}"
+    return any(needle in line.split()[1] for line in Path("/proc/net/udp").read_text().splitlines()[1:])
 
 
 def write(log: Path, numbers) -> None:
