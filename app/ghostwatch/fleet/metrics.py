@@ -36,7 +36,7 @@ ACTIVE_WINDOW_SECONDS = 900.0     # a source that attacked within this is "activ
 MAX_ACTIVE_SOURCES = 100_000      # memory bound for a distributed scan (the oldest half is forgotten)
 MAX_FILE_LABELS = 32              # more distinct log names than this are counted as file="other"
 MAX_REASON_LABELS = 64
-MAX_REMEMBERED = 100_000          # events whose counted verdict/reasons are kept, to count their updates right
+MAX_REMEMBERED = 50_000           # recent events whose counted verdict/reasons are kept (~100 B each) for updates
 COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 KNOWN_REASONS = ("scanner_user_agent", "scanner_caller_id", "scanner_display_name", "invalid_number",
                  "direct_ip_call", "untrusted_source", "unknown_extension", "no_matching_endpoint", "auth_failure",
@@ -102,6 +102,7 @@ class WatchMetrics:
         self._lock = threading.RLock()
         self._first = FirstSeen()
         self._judgements: dict[int, tuple[Verdict | None, frozenset[str], bool]] = {}
+        self._codesets: dict[frozenset[str], frozenset[str]] = {}  # each combination of reason codes kept once
         self._active: dict[str, float] = {}
         self._policy = NotifyPolicy("attack")
         self._file_labels: dict[str, str] = {}
@@ -169,7 +170,10 @@ class WatchMetrics:
             self.rang.labels(site, str(r.outcome)).inc()
             rang = True
         if eid:
-            self._judgements[eid] = (event.verdict, codes | new_codes, rang)
+            both = codes | new_codes
+            if len(self._codesets) > 4096:
+                self._codesets.clear()
+            self._judgements[eid] = (event.verdict, self._codesets.setdefault(both, both), rang)
             if len(self._judgements) > MAX_REMEMBERED:
                 del self._judgements[next(iter(self._judgements))]
 
