@@ -99,7 +99,11 @@ def start_watch(tmp: Path, url: str, *extra: str):
     log.write_bytes(probe_line(0))  # already there: its dialect is known, the line is not reported ("from now on")
     w = watch([str(logs), "--data-dir", str(tmp / "data"), "--region", "US", "--site", "branch-7",
                "--forward", url, *extra])
-    w.expect(w.stderr, "Watching 1 log file")
+    try:
+        w.expect(w.stderr, "Watching 1 log file")
+    except BaseException:
+        w.terminate()
+        raise
     return w, log
 
 
