@@ -307,9 +307,11 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        monitor.stop()
-        if fleet is not None:
-            fleet.close()
+        try:
+            monitor.stop()
+        finally:  # the forwarder's thread must end even when stopping fails (e.g. stderr is a closed pipe)
+            if fleet is not None:
+                fleet.close()
         history.close()
         writer.release()
         signal.signal(signal.SIGTERM, previous)

@@ -213,3 +213,32 @@ def test_the_fleet_modules_never_import_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                          env={"PYTHONPATH": str(ROOT / "app"), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "[]"
+
+
+def test_a_forwarding_watch_stops_even_when_its_output_is_gone(tmp_path):
+    """stderr a closed pipe (the terminal or the service manager went away): stopping still ends the forwarder's
+    thread, so the process exits instead of hanging."""
+    import subprocess
+    import sys
+
+    from ..ingest.harness import probe_line
+    from ..ingest.proc import ROOT
+    from .conftest import free_port
+
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "messages").write_bytes(probe_line(1))
+    p = subprocess.Popen([sys.executable, "-m", "ghostwatch", "watch", str(tmp_path / "logs"), "--data-dir",
+                          str(tmp_path / "d"), "--forward", f"tcp://127.0.0.1:{free_port()}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONPATH": str(ROOT / "app"),
+                                                                                "PATH": "/usr/bin:/bin"})
+    try:
+        while b"Watching 1 log file" not in p.stderr.readline():  # the watch is up (ends at EOF if it died)
+            assert p.poll() is None
+        p.stderr.close()
+        p.stdout.close()
+        p.terminate()
+        p.wait(timeout=30)  # exits (its status says the output was lost: 120), never hangs
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
