@@ -280,7 +280,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     if fleet is not None:
         monitor.on_lines = fleet.on_lines
     done = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    terminated: list[int] = []  # a signal handler only appends (Event.set takes a lock the main thread may hold)
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
 
     def commands() -> None:  # --ipc: the app's commands on stdin; end of input means the app is gone
         for line in sys.stdin:
@@ -301,7 +302,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             while not monitor.settle(timeout=5) and monitor.failed is None:
                 pass
             done.set()
-        while not done.wait(0.5):
+        while not done.wait(0.5) and not terminated:
             if monitor.failed is not None:
                 break
     except KeyboardInterrupt:
