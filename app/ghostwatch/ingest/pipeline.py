@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..core.episodes import Restored
 from ..core.events import Event, Record
 from ..core.judge import Judge
 from ..core.settings import DetectionSettings
@@ -490,6 +491,13 @@ class Monitor:
         trusted = self.settings.trusted
         for rec in self.history.replay_records(latest - REPLAY_SECONDS, latest - week):  # one per attempt
             self.classifier.correlator.observe(rec, rec.source_ip in trusted)
+        # the runs going on when the monitor stopped: an attacker's attempts from before the restart are upgraded
+        # too when its run turns out to be an attack after it
+        episodes = self.judge.episodes
+        for eid, epoch, event in self.history.flagged_since(latest - episodes.gap):
+            restored = Restored(eid, epoch, event)
+            episodes.see(restored, event, epoch, True, event.record.source_ip in trusted)
+            self._stored[eid] = History.counted(event, epoch)
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _import_size(self) -> tuple[int, int]:
