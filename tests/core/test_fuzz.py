@@ -103,9 +103,19 @@ def test_megabyte_line_and_nul_bytes() -> None:
 
 def test_forged_security_fields_never_blame_an_innocent_address() -> None:
     # AccountID is the attacker's user name; Asterisk writes it unescaped, so it can smuggle in a fake address.
+    # InvalidAccountID has nothing of the attacker's after its address pair, so the last pair is the PBX's.
     line = ('[2026-03-06 08:44:27] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026",'
             'Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",RemoteAddress="IPV4/UDP/10.9.9.9/1",'
             'SessionID="y",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.77/5060"\n')
     records = feed_all(line.encode())
-    assert [r.source_ip for r in records] == [None]  # which RemoteAddress is genuine cannot be told: name none
+    assert [r.source_ip for r in records] == ["203.0.113.77"]
+    assert "log_injection" in records[0].tags
+    # ChallengeResponseFailed ends in the attacker's Response: which pair is genuine cannot be told, name none.
+    line = ('[2026-03-06 08:44:27] SECURITY[1] res_security_log.c: SecurityEvent="ChallengeResponseFailed",'
+            'EventTV="2026",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",SessionID="y",'
+            'LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.77/5060",Challenge="c",'
+            'Response="r",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/10.9.9.9/1",'
+            'ExpectedResponse=""\n')
+    records = feed_all(line.encode())
+    assert [r.source_ip for r in records] == [None]
     assert "log_injection" in records[0].tags
