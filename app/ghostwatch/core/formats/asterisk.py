@@ -45,14 +45,15 @@ _PREFIX = re.compile(
     r"(?:\[(?P<date>[^\]\[]{6,40})\] ?)?"
     r"(?:(?P<level>VERBOSE|NOTICE|WARNING|ERROR|SECURITY|DEBUG|DTMF)\[\d+\](?:\[(?P<cid>C-[0-9a-f]{8})\])?:? "
     r"(?:(?P<file>[\w/.-]+\.c)(?::\d+(?: in)? \w+)?|Ext\. (?P<ext>\S+?)(?::\d+ \S+)?): ?"
-    r"|(?=\s+(?:--|==) ))"
+    r"|(?<=\])(?=\s+(?:--|==) ))"
 )
 _VERBOSE_MARK = re.compile(r"\s*(?:(?:--|==) )?")
 
 _CALL_NEW = re.compile(r"(?P<name>\S+): Call \((?P<addr>[^)\s]*)\) to extension '")
 _CALL_TAIL = "' rejected because extension not found"
 _REQ_TAIL = re.compile(r" after \d+ tries in [\d.]+ ms$")
-_AUTH_AS = re.compile(r"(?:Host )?(?P<addr>[0-9A-Fa-f:.\[\]]+) failed to authenticate as '?(?P<user>.*?)'?\s*$")
+_AUTH_AS = re.compile(r"(?:Host )?(?P<addr>[0-9A-Fa-f:.\[\]]+) failed to authenticate as "
+                      r"(?:'(?P<user>.*)'|(?P<bare>[^'\s]*))\s*$")
 _NONEXISTENT = re.compile(r"(?P<addr>[0-9A-Fa-f:.\[\]]+) tried to authenticate with nonexistent user '(?P<user>.*)'")
 _MD5 = re.compile(r"Host (?P<addr>[0-9A-Fa-f:.\[\]]+) failed MD5 authentication for '(?P<user>.*)' \(")
 _CONNECT = re.compile(r"Connect attempt from '(?P<addr>[0-9A-Fa-f:.\[\]]+)' unable to authenticate")
@@ -90,6 +91,7 @@ _REQ_SUFFIXES = sorted((f") - {why}" for why in _REQ_REASONS), key=len, reverse=
 # Few, shared literals: each is one pass of bytes.find over the buffer. "' failed for '" covers chan_sip
 # registrations and res_pjsip requests; "' rejected because..." every call-rejected wording; " authenticat" AMI
 # and IAX2; "<--- " every SIP trace marker.
+_ANCHORS = (b"' failed for '", b"' (callid: ", b"' rejected because extension not found", b"RemoteAddress=")
 _MESSAGE_KEYWORDS = (
     b"' failed for '", b"' rejected because extension not found", b" authenticat",
     b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
@@ -147,18 +149,29 @@ class AsteriskParser(Parser):
                 if raw_chan in self._seen_raw:
                     return [], end + 1
         self._raw_chan = raw_chan  # for _executing, which remembers the channel in both forms
-        text = decode_long(line)
+        text = decode_long(line, _ANCHORS)
         if "<--- " in text:
             marker = asterisk_sip_trace.marker(text)
             if marker is not None:
                 return self._trace_block(buf, start, end, line_no, final, text, marker)
-        if self.defer and raw_chan is None and "' failed for '" not in text and "Executing [" not in text:
+        if (self.defer and raw_chan is None and "' failed for '" not in text and "Executing [" not in text
+                and text[:1] not in " \t" and buf[end + 1:end + 2] not in (b" ", b"\t")):
             # Only the dialplan (channels already reported) and failed requests (calls seen in a SIP trace) depend
             # on what came before; every other message is parse_line's alone, wherever it runs.
             self._deferrable += 1
             if self._deferrable & 7 < self.defer:
                 return Deferred(text), end + 1
-        return self.parse_line(text, line_no), end + 1
+        recs = self.parse_line(text, line_no)
+        if recs is None:
+            if _PREFIX.match(text) is not None:
+                return self.retry_joined(text, buf, end, line_no, final)
+            return self.join_back(text, buf, start, end, line_no, final)
+        return recs, end + 1
+
+    prefixed = True
+
+    def has_prefix(self, text: str) -> bool:
+        return _PREFIX.match(text) is not None
 
     def _time(self, text: str, upto: int = 160) -> tuple[str | None, float | None]:
         if text[:1] == "[" and text[20:21] == "]" and text[5:6] == "-" and text[17:18] == ":":
@@ -440,8 +453,9 @@ class AsteriskParser(Parser):
             ip, port = split_hostport(m.group("addr"))
             if ip:
                 label = f"{service} login failed" if service else "login failed"
+                user = m.group("user") if m.group("user") is not None else m.group("bare")
                 return [self._record(text, line_no, Kind.AUTH_FAILURE, source_ip=ip, source_port=port,
-                                     extension=m.group("user"), detail=label, tags=("auth_failure",))]
+                                     extension=user or None, detail=label, tags=("auth_failure",))]
         m = _MD5.match(msg)
         if m:
             ip, port = split_hostport(m.group("addr"))

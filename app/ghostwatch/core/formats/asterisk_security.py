@@ -129,6 +129,8 @@ def parse(message: str, file: str, line_no: int, time: str | None, epoch: float 
         return None
     name, fields, pos = front
     kind, tag = _EVENTS.get(name, (Kind.OTHER, None))
+    if '",RemoteAddress="' not in message[pos:]:
+        return None  # every event has one: the rest of the line is elsewhere (a CR/LF split it) or cut away
     address, forged = genuine_address(name, message, pos)
     ip, port = split_address(address)
     account = None

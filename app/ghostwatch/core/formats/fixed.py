@@ -24,11 +24,58 @@ CUT_MARK = " …[cut]… "
 cut is the middle, which only an attacker's field (a 33 KB Call-ID) can make that long."""
 
 
-def decode_long(raw: bytes) -> str:
-    """`decode_line`, except that an over-long line keeps both its ends (see `CUT_MARK`)."""
+WINDOW = 192
+MAX_WINDOWS = 8
+
+
+def decode_long(raw: bytes, anchors: tuple[bytes, ...] = ()) -> str:
+    """`decode_line`, except that an over-long line keeps both its ends and a window around each of the first few
+    `anchors` (the fixed words a format writes between two attacker fields), joined by `CUT_MARK`."""
     if len(raw) <= HEAD_BYTES + TAIL_BYTES:
         return decode_line(raw)
-    return decode_line(raw[:HEAD_BYTES]) + CUT_MARK + decode_line(raw[-TAIL_BYTES:])
+    head_end, tail_start = HEAD_BYTES, len(raw) - TAIL_BYTES
+    spans: list[tuple[int, int]] = []
+    for anchor in anchors:
+        pos = raw.find(anchor, head_end - WINDOW, tail_start)
+        while pos >= 0 and len(spans) < MAX_WINDOWS:
+            spans.append((max(pos - 16, head_end), min(pos + WINDOW, tail_start)))
+            pos = raw.find(anchor, pos + len(anchor), tail_start)
+    parts = [decode_line(raw[:head_end])]
+    last = head_end
+    for a, b in sorted(spans):
+        if b <= last:
+            continue
+        a = max(a, last)
+        parts.append(("" if a == last else CUT_MARK) + decode_line(raw[a:b]))
+        last = b
+    parts.append(("" if last == tail_start else CUT_MARK) + decode_line(raw[tail_start:]))
+    return "".join(parts)
+
+
+def join_continuations(buf: bytes, end: int, final: bool, has_prefix, limit: int = 3) -> tuple[str, int] | None:
+    """The text of up to `limit` lines after `end` that carry no log prefix of their own (what a CR/LF in a header
+    made of one line), joined by spaces, and where they end; ("", end + 1) if none; None when the buffer ends first
+    and more may come."""
+    parts: list[str] = []
+    pos = end + 1
+    nxt = end + 1
+    size = len(buf)
+    while len(parts) < limit:
+        if pos >= size:
+            if not final:
+                return None
+            break
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            if not final:
+                return None
+            nl = size
+        text = decode_line(buf[pos:nl])
+        if not text.strip() or has_prefix(text):
+            break
+        parts.append(text)
+        pos = nxt = nl + 1
+    return " ".join(parts), nxt
 
 
 def addr_between(text: str, opener: str, closer: str, start: int = 0, end: int | None = None,

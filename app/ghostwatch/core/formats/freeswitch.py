@@ -19,7 +19,7 @@ from ..events import Kind, Outcome, Record
 from ..netaddr import normal_ip
 from ..timeparse import parse_time
 from .base import Parser
-from .fixed import SYSLOG_HEAD, addr_between, decode_long
+from .fixed import SYSLOG_HEAD, addr_between
 
 FORMAT = "freeswitch"
 REMEMBERED_CALLS = 4096
@@ -64,8 +64,12 @@ class FreeswitchParser(Parser):
             return 0
         return min(60 + hits * 10, 95) + (5 if "freeswitch" in name else 0)
 
-    def handle(self, buf: bytes, start: int, end: int, line_no: int, final: bool):
-        return self.parse_line(decode_long(buf[start:end]), line_no), end + 1
+    anchors = (b"] from ip ", b" receiving invite from ", b"] from ")
+
+    prefixed = True
+
+    def has_prefix(self, text: str) -> bool:
+        return _PREFIX.match(text) is not None
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
         p = _PREFIX.match(text)

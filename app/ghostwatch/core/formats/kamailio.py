@@ -24,8 +24,10 @@ from urllib.parse import unquote
 from ..events import Kind, Outcome, Record
 from ..netaddr import normal_ip, port_number, split_hostport
 from ..sipuri import parse_name_addr
+from ..text import decode_line
 from ..timeparse import parse_time
-from .base import Parser
+from .base import PENDING, Parser
+from .fixed import decode_long
 
 FORMAT = "kamailio"
 MARK = "GHOSTWATCH "
@@ -49,6 +51,12 @@ def _value(text: str | None) -> str | None:
     return _UNESCAPE.sub(lambda m: "\x00" if m.group(1) == "0" else m.group(1), text)
 
 
+def _complete(text: str) -> bool:
+    """Whether a GHOSTWATCH line got to its last field (`callid="…"`) with its quotes balanced."""
+    body = _UNESCAPE.sub("", text.rstrip())
+    return body.endswith('"') and ' callid="' in body and body.count('"') % 2 == 0
+
+
 def _pct_value(text: str | None) -> str | None:
     if text is None or text in ("", "<null>", "%3Cnull%3E"):
         return None
@@ -69,6 +77,34 @@ class KamailioParser(Parser):
             if _STDERR.match(line) and "kamailio" in name.lower():
                 return 70  # `kamailio -E` writes " 0(1234) INFO: <core> [...]" to stderr, redirected to a file
         return 0
+
+    def handle(self, buf: bytes, start: int, end: int, line_no: int, final: bool):
+        """A GHOSTWATCH line ends with its quoted `callid`; one that does not was split by a CR/LF inside a header
+        (configs escaping with s.escape.common let them through): the lines after it are the rest of the header,
+        whatever they look like, up to where the line completes."""
+        text = decode_long(buf[start:end])
+        head = _HEAD.match(text)
+        if head is None or not text.startswith(MARK, head.end()) or _complete(text):
+            return super().handle(buf, start, end, line_no, final)
+        pos = end + 1
+        for _ in range(4):
+            if pos >= len(buf):
+                if not final:
+                    return None, PENDING
+                break
+            nl = buf.find(b"\n", pos)
+            if nl < 0:
+                if not final:
+                    return None, PENDING
+                nl = len(buf)
+            text += " " + decode_line(buf[pos:nl])
+            pos = nl + 1
+            if _complete(text):
+                break
+        return self.parse_line(text, line_no), pos
+
+    def has_prefix(self, text: str) -> bool:
+        return _HEAD.match(text) is not None
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
         head = _HEAD.match(text)
