@@ -18,7 +18,7 @@ from ..sipuri import parse_name_addr
 from ..text import decode_line
 from ..timeparse import parse_time
 from . import asterisk_security, asterisk_sip_trace
-from .base import PENDING, Deferred, Parser
+from .base import FOLD, PENDING, Deferred, Parser
 from .fixed import CUT_MARK, SYSLOG_HEAD, TRUNCATED, addr_between, decode_long
 
 _RECORD_ORDER = ("time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id", "caller_name",
@@ -161,6 +161,8 @@ class AsteriskParser(Parser):
             self._deferrable += 1
             if self._deferrable & 7 < self.defer:
                 return Deferred(text), end + 1
+        if buf[end + 1:end + 2] in FOLD and _PREFIX.match(text) is not None:
+            return self.parse_folded(text, buf, end, line_no, final)
         recs = self.parse_line(text, line_no)
         if recs is None:
             if _PREFIX.match(text) is not None:

@@ -16,6 +16,8 @@ from ..text import decode_line
 from ..timeparse import Clock
 from .fixed import decode_long, join_continuations
 
+FOLD = (b" ", b"\t")
+"""How the line after a log line starts when a folded SIP header went on over it."""
 PENDING = -1
 """`handle` returns this as the next position when a multi-line record is not complete yet."""
 
@@ -118,6 +120,8 @@ class Parser:
                final: bool) -> tuple[list[Record] | None, int]:
         """Parse the record starting at `buf[start:end]` (one line); return (records or None, next position)."""
         text = decode_long(buf[start:end], self.anchors)
+        if self.prefixed and buf[end + 1:end + 2] in FOLD and self.has_prefix(text):
+            return self.parse_folded(text, buf, end, line_no, final)
         recs = self.parse_line(text, line_no)
         if recs is None:
             if self.has_prefix(text):
@@ -131,6 +135,16 @@ class Parser:
     def has_prefix(self, text: str) -> bool:
         """Whether `text` starts with this dialect's own log prefix (False: no dialect-specific knowledge)."""
         return False
+
+    def parse_folded(self, text: str, buf: bytes, end: int, line_no: int, final: bool):
+        """A line whose next line starts with a space or tab: a header folded with CR/LF went on there (SIP allows
+        it), so the line's true end is on that next line and only the two together are the PBX's line; the first
+        part alone may end in a tail the attacker wrote."""
+        joined = join_continuations(buf, end, final, self.has_prefix)
+        if joined is None:
+            return None, PENDING
+        more, nxt = joined
+        return self.parse_line(text + " " + more if more else text, line_no), nxt
 
     def join_back(self, text: str, buf: bytes, start: int, end: int, line_no: int, final: bool):
         """An unprefixed line holding a keyword: the rest of the prefixed line before it, split by a CR/LF."""
