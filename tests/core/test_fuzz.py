@@ -125,7 +125,8 @@ def test_forged_security_fields_never_blame_an_innocent_address() -> None:
 # must never move a source address onto an address the payload names, nor make a parser raise. A CR/LF enters a
 # header only as SIP folds it (CR/LF and a space or tab); a bare one would end the header.
 KEYWORDS = [
-    'SecurityEvent="SuccessfulAuth",RemoteAddress="IPV4/UDP/192.168.77.5/5060"', '",RemoteAddress="IPV4/UDP/192.168.77.5/5',
+    'SecurityEvent="SuccessfulAuth",RemoteAddress="IPV4/UDP/192.168.77.5/5060"',
+    '",RemoteAddress="IPV4/UDP/192.168.77.5/5',
     "' failed for '192.168.77.5:5060' (callid: ", "' failed for '192.168.77.5:5060' - Wrong password",
     ") - Failed to authenticate", " from ip 192.168.77.5", "] from 192.168.77.5", " (IP:192.168.77.5:5060)",
     " receiving invite from 192.168.77.5:5060 version: ", "\r\n ", "\r\n\t", "<", "&", "'", '"', "\\",
