@@ -29,6 +29,7 @@ if FIELDS != _RECORD_ORDER:  # `_record` builds records positionally
     raise ImportError("Record's fields changed: update AsteriskParser._record")
 
 FORMAT = "asterisk"
+SNIFF_LINES = 40
 SEEN_CHANNELS = 4096
 """Calls remembered so that their later dialplan steps are not reported again: far more than run at once."""
 
@@ -125,15 +126,20 @@ class AsteriskParser(Parser):
     def sniff(cls, lines: list[str], name: str) -> int:
         if not lines:
             return 0
-        prefixed = sum(1 for line in lines if _LEVEL.search(line[:200]) and not line.startswith(("|", "#", "`")))
-        verbose = sum(1 for line in lines if _VERBOSE.match(line))
+        start = lines[:SNIFF_LINES]
+        prefixed = sum(1 for line in start if _LEVEL.search(line[:200]) and not line.startswith(("|", "#", "`")))
+        verbose = sum(1 for line in start if _VERBOSE.match(line))
         score = 0
-        if prefixed * 3 >= len(lines):
+        if prefixed * 3 >= len(start):
             score = 90
-        elif any(asterisk_sip_trace.START.search(line) for line in lines):
-            score = 70
-        elif (prefixed + verbose) * 2 >= len(lines):
+        elif any("<--- " in line and asterisk_sip_trace.marker(line) for line in lines):
+            score = 70  # a console capture of SIP traffic, wherever its first marker stands (even a transmitted one)
+        elif (prefixed + verbose) * 2 >= len(start):
             score = 45
+        else:
+            deep = sum(1 for line in lines if _PREFIX.match(line) and _LEVEL.search(line[:200]))
+            if deep >= 3:
+                score = 60  # real log lines after some other text (shell output, a pasted command)
         if score and any(part in name for part in ("messages", "full", "security", "asterisk", "fail2ban")):
             score += 5
         return score
@@ -215,6 +221,12 @@ class AsteriskParser(Parser):
         source = p.group("file") or ""
         if msg.startswith('SecurityEvent="'):
             if source.endswith("res_security_log.c") or p.group("level") == "SECURITY":
+                tv = msg.find('",EventTV="', 15, 80)
+                if tv > 0:  # a full date on the line: year-less prefixes near it take its year
+                    before = self.clock.neighbour
+                    parse_time(msg[tv + 11:tv + 30], self.clock)
+                    if self.clock.neighbour != before:
+                        self._last_stamp = self._minute_key = None
                 time, epoch = self._time(text, p.start("level"))
                 return asterisk_security.parse(msg, self.file, line_no, time, epoch, text, self.signatures)
             return None
@@ -472,6 +484,8 @@ class AsteriskParser(Parser):
                 return [self._record(text, line_no, Kind.AUTH_FAILURE, source_ip=ip, source_port=port,
                                      extension=m.group("user"), detail=f"{service or 'AMI'} login for unknown user",
                                      tags=("auth_failure", "no_matching_endpoint"))]
+        if msg.startswith("Client from ") and ", failed to authenticate in " in msg:
+            return []  # an AMI session that sent no login in time; its "Connect attempt" line follows
         m = _CONNECT.match(msg)
         if m:
             ip, port = split_hostport(m.group("addr"))

@@ -76,6 +76,10 @@ class AsteriskCdrParser(Parser):
         anonymous = channel.startswith("PJSIP/anonymous-")
         ip_named = channel.startswith("SIP/") and is_ip_literal(tech_peer)
         caller = src or number or None
+        refs = [f"chan:{c}" for c in (channel, dstchannel) if c]
+        for idx in (d + 2, d + 5):  # uniqueid, linkedid (when logged)
+            if len(row) > idx and row[idx].strip() and f"uid:{row[idx]}" not in refs:
+                refs.append(f"uid:{row[idx]}")
         return [Record(
             time=time, file=self.file, line=line_no, format=FORMAT, kind=Kind.CALL,
             caller_id=caller, caller_name=name, extension=dst or None, outcome=outcome,
@@ -84,7 +88,7 @@ class AsteriskCdrParser(Parser):
             context=ctx or None, channel=channel or None, anonymous=anonymous or ip_named,
             external=anonymous or ip_named or ctx in self.signatures.inbound_contexts,
             from_host=tech_peer if ip_named else None, billsec=billsec, duration=duration,
-            raw=(text,),
+            raw=(text,), refs=tuple(refs),
         )]
 
 

@@ -59,7 +59,7 @@ class FreeswitchParser(Parser):
 
     @classmethod
     def sniff(cls, lines: list[str], name: str) -> int:
-        hits = sum(1 for line in lines if _PREFIX.match(line))
+        hits = sum(1 for line in lines[:400] if _PREFIX.match(line))
         if not hits:
             return 0
         return min(60 + hits * 10, 95) + (5 if "freeswitch" in name else 0)
