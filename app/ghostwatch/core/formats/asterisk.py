@@ -18,8 +18,8 @@ from ..sipuri import parse_name_addr
 from ..text import decode_line
 from ..timeparse import parse_time
 from . import asterisk_security, asterisk_sip_trace
-from .base import FOLD, PENDING, Deferred, Parser
-from .fixed import CUT_MARK, SYSLOG_HEAD, TRUNCATED, addr_between, decode_long
+from .base import FOLD_BYTES, PENDING, Deferred, Parser
+from .fixed import CUT_MARK, LONG_LINE, SYSLOG_HEAD, TRUNCATED, decode_long, first_addr_between
 
 _RECORD_ORDER = ("time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id", "caller_name",
                  "extension", "user_agent", "call_id", "outcome", "epoch", "detail", "method", "from_host",
@@ -48,7 +48,11 @@ _PREFIX = re.compile(
     r"(?:(?P<file>[\w/.-]+\.c)(?::\d+(?: in)? \w+)?|Ext\. (?P<ext>\S+?)(?::\d+ \S+)?): ?"
     r"|(?<=\])(?=\s+(?:--|==) ))"
 )
-_VERBOSE_MARK = re.compile(r"\s*(?:(?:--|==) )?")
+
+# The default and [plain] prefixes after a `[date]`, the bulk of every file: the same groups as _PREFIX, faster.
+_FAST_PREFIX = re.compile(
+    r"\[(?P<date>[^\]\[]{6,40})\] (?P<level>VERBOSE|NOTICE|WARNING|ERROR|SECURITY|DEBUG|DTMF)\[\d+\]"
+    r"(?:\[(?P<cid>C-[0-9a-f]{8})\])?:? (?P<file>[\w/.-]+\.c)(?::\d+(?: in)? \w+)?: ?(?P<ext>(?!))?")
 
 _CALL_NEW = re.compile(r"(?P<name>\S+): Call \((?P<addr>[^)\s]*)\) to extension '")
 _CALL_TAIL = "' rejected because extension not found"
@@ -85,9 +89,6 @@ _REQ_REASONS = {
     "Not match Endpoint ACL": (Kind.PROBE, "acl_reject"),
     "Not match Endpoint Contact ACL": (Kind.PROBE, "acl_reject"),
 }
-# The suffixes a line may end with, longest first; a line cut in its middle ends with its true tail (CUT_MARK).
-_REG_SUFFIXES = sorted((f"' - {why}" for why in _REG_REASONS), key=len, reverse=True)
-_REQ_SUFFIXES = sorted((f") - {why}" for why in _REQ_REASONS), key=len, reverse=True)
 
 # Few, shared literals: each is one pass of bytes.find over the buffer. "' failed for '" covers chan_sip
 # registrations and res_pjsip requests; "' rejected because..." every call-rejected wording; " authenticat" AMI
@@ -155,19 +156,19 @@ class AsteriskParser(Parser):
                 if raw_chan in self._seen_raw:
                     return [], end + 1
         self._raw_chan = raw_chan  # for _executing, which remembers the channel in both forms
-        text = decode_long(line, _ANCHORS)
+        text = decode_line(line) if len(line) <= LONG_LINE else decode_long(line, _ANCHORS)
         if "<--- " in text:
             marker = asterisk_sip_trace.marker(text)
             if marker is not None:
                 return self._trace_block(buf, start, end, line_no, final, text, marker)
         if (self.defer and raw_chan is None and "' failed for '" not in text and "Executing [" not in text
-                and text[:1] not in " \t" and buf[end + 1:end + 2] not in (b" ", b"\t")):
+                and text[:1] not in " \t" and (end + 1 >= len(buf) or buf[end + 1] not in FOLD_BYTES)):
             # Only the dialplan (channels already reported) and failed requests (calls seen in a SIP trace) depend
             # on what came before; every other message is parse_line's alone, wherever it runs.
             self._deferrable += 1
             if self._deferrable & 7 < self.defer:
                 return Deferred(text), end + 1
-        if buf[end + 1:end + 2] in FOLD and _PREFIX.match(text) is not None:
+        if end + 1 < len(buf) and buf[end + 1] in FOLD_BYTES and _PREFIX.match(text) is not None:
             return self.parse_folded(text, buf, end, line_no, final)
         recs = self.parse_line(text, line_no)
         if recs is None:
@@ -210,17 +211,20 @@ class AsteriskParser(Parser):
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
         """Records from one line, by the kind of line its fixed prefix says it is (see `_PREFIX`)."""
-        p = _PREFIX.match(text)
+        p = _FAST_PREFIX.match(text) if text[:1] == "[" else None
         if p is None:
-            return None  # no logger prefix: nothing on this line can be told from an attacker's text
-        self._prefix_end = p.end()
-        m = _VERBOSE_MARK.match(text, p.end())
-        at = m.end()
+            p = _PREFIX.match(text)
+            if p is None:
+                return None  # no logger prefix: nothing on this line can be told from an attacker's text
+        self._prefix_end = at = p.end()
+        _date, level, self._cid, source, ext = p.groups()
         msg = text[at:]
-        self._cid = p.group("cid")
-        source = p.group("file") or ""
+        if msg[:1] == " ":
+            msg = msg.lstrip()
+        if msg[:3] in ("-- ", "== "):
+            msg = msg[3:]
         if msg.startswith('SecurityEvent="'):
-            if source.endswith("res_security_log.c") or p.group("level") == "SECURITY":
+            if (source or "").endswith("res_security_log.c") or level == "SECURITY":
                 tv = msg.find('",EventTV="', 15, 80)
                 if tv > 0:  # a full date on the line: year-less prefixes near it take its year
                     before = self.clock.neighbour
@@ -243,12 +247,12 @@ class AsteriskParser(Parser):
         if first.startswith("Registered S") or first.startswith("Added contac"):
             return self._registered(text, msg, line_no)
         if "authenticat" in msg[:160]:
-            recs = self._ami_iax(text, msg, line_no, source)
+            recs = self._ami_iax(text, msg, line_no, source or "")
             if recs is not None:
                 return recs
         if _CALL_TAIL in msg and ": Call (" in msg[:200]:
             return self._call_rejected_new(text, msg, line_no)
-        return self._misc(text, msg, line_no, p.group("ext"))
+        return self._misc(text, msg, line_no, ext)
 
     def _record(self, text: str, line_no: int, kind: Kind, source_ip: str | None = None,
                 source_port: int | None = None, caller_id: str | None = None, caller_name: str | None = None,
@@ -276,20 +280,20 @@ class AsteriskParser(Parser):
         if not msg.startswith("Registration from '"):
             return None
         body = msg.rstrip()
-        why = next((s for s in _REG_SUFFIXES if body.endswith(s)), None)
-        if why is None:
+        k = body.rfind("' - ")
+        reason = body[k + 4:] if k >= 0 else None
+        if reason not in _REG_REASONS:
             if _cut(body):  # the address and reason stood in the part of a huge line that was cut away
                 return [self._record(text, line_no, Kind.PROBE, method="REGISTER",
                                      detail="registration failed (the rest of a huge line was cut away)")]
             return None
-        end = len(body) - len(why)
+        end = k
         at = body.rfind("' failed for '", 0, end)
         if at < 0:
             return None
         ip, port = split_hostport(body[at + 14:end])
         if ip is None:
             return None
-        reason = why[4:]
         kind, tag = _REG_REASONS[reason]
         to = parse_name_addr(body[19:at])
         return [self._record(text, line_no, kind, source_ip=ip, source_port=port, extension=to.user,
@@ -315,12 +319,16 @@ class AsteriskParser(Parser):
             method, from_at = None, 14
         else:
             return None
-        body = _REQ_TAIL.sub("", msg.rstrip())
-        why = next((s for s in _REQ_SUFFIXES if body.endswith(s)), None)
-        cut = why is None and _cut(body)
-        if why is None and not cut:
-            return None
-        end = len(body) - len(why) if why else len(body)
+        body = msg.rstrip()
+        if body.endswith(" ms"):
+            body = _REQ_TAIL.sub("", body)
+        k = body.rfind(") - ")
+        reason = body[k + 4:] if k >= 0 else None
+        if reason not in _REQ_REASONS:
+            reason = None
+            if not _cut(body):
+                return None
+        end = k if reason else len(body)
         skip = from_at
         if body[from_at:from_at + 1] == '"':  # a quoted display name: its end is an unescaped quote
             i = from_at + 1
@@ -333,19 +341,16 @@ class AsteriskParser(Parser):
                     break
                 i += 1
             skip = i + 1
-        cands = addr_between(body, "' failed for '", "' (callid: ", skip, end, port_always=True)
-        if not cands:
+        found = first_addr_between(body, "' failed for '", "' (callid: ", skip, end, port_always=True)
+        if found is None:
             return None
-        pos, ip, port = cands[0]
-        if len({(c[1], c[2]) for c in cands}) > 1 and body.find("' failed for '", from_at) < skip:
-            ip = port = None  # the display name held one too, and it differs: nobody can tell which is genuine
+        pos, ip, port = found
         callid_at = body.find("' (callid: ", pos) + 11
         callid = body[callid_at:end] or None
-        if cut or (callid and CUT_MARK in callid):
+        if callid and (reason is None or CUT_MARK in callid):
             callid = None
         if callid is not None and callid in self._trace_callids:
             return []  # the request itself was already reported from the SIP trace
-        reason = why[4:] if why else None
         kind, tag = _REQ_REASONS[reason] if reason else (Kind.PROBE, None)
         frm = parse_name_addr(body[from_at:pos])
         detail = reason or "request failed (the reason was in the part of a huge line that was cut away)"

@@ -14,10 +14,10 @@ from ..events import Record
 from ..signatures import Signatures
 from ..text import decode_line
 from ..timeparse import Clock
-from .fixed import decode_long, join_continuations
+from .fixed import LONG_LINE, decode_long, join_continuations
 
-FOLD = (b" ", b"\t")
-"""How the line after a log line starts when a folded SIP header went on over it."""
+FOLD_BYTES = (32, 9)
+"""How the line after a log line starts (its first byte: space or tab) when a folded SIP header went on over it."""
 PENDING = -1
 """`handle` returns this as the next position when a multi-line record is not complete yet."""
 
@@ -119,8 +119,9 @@ class Parser:
     def handle(self, buf: bytes, start: int, end: int, line_no: int,
                final: bool) -> tuple[list[Record] | None, int]:
         """Parse the record starting at `buf[start:end]` (one line); return (records or None, next position)."""
-        text = decode_long(buf[start:end], self.anchors)
-        if self.prefixed and buf[end + 1:end + 2] in FOLD and self.has_prefix(text):
+        raw = buf[start:end]
+        text = decode_line(raw) if len(raw) <= LONG_LINE else decode_long(raw, self.anchors)
+        if self.prefixed and end + 1 < len(buf) and buf[end + 1] in FOLD_BYTES and self.has_prefix(text):
             return self.parse_folded(text, buf, end, line_no, final)
         recs = self.parse_line(text, line_no)
         if recs is None:

@@ -24,6 +24,8 @@ CUT_MARK = " …[cut]… "
 cut is the middle, which only an attacker's field (a 33 KB Call-ID) can make that long."""
 
 
+LONG_LINE = HEAD_BYTES + TAIL_BYTES
+"""Lines up to this many bytes are decoded whole (`decode_line`); longer ones by `decode_long`."""
 WINDOW = 192
 MAX_WINDOWS = 8
 
@@ -31,7 +33,7 @@ MAX_WINDOWS = 8
 def decode_long(raw: bytes, anchors: tuple[bytes, ...] = ()) -> str:
     """`decode_line`, except that an over-long line keeps both its ends and a window around each of the first few
     `anchors` (the fixed words a format writes between two attacker fields), joined by `CUT_MARK`."""
-    if len(raw) <= HEAD_BYTES + TAIL_BYTES:
+    if len(raw) <= LONG_LINE:
         return decode_line(raw)
     head_end, tail_start = HEAD_BYTES, len(raw) - TAIL_BYTES
     spans: list[tuple[int, int]] = []
@@ -96,6 +98,24 @@ def addr_between(text: str, opener: str, closer: str, start: int = 0, end: int |
                 found.append((at, ip, port))
         at = text.find(opener, at + 1, stop)
     return found
+
+
+def first_addr_between(text: str, opener: str, closer: str, start: int = 0, end: int | None = None,
+                       *, port_always: bool = False) -> tuple[int, str | None, int | None] | None:
+    """The first `opener ADDR closer` in `text[start:end]` whose ADDR is a valid address, or None."""
+    stop = len(text) if end is None else end
+    at = text.find(opener, start, stop)
+    while at >= 0:
+        a = at + len(opener)
+        b = text.find(closer, a, min(stop, a + 80))
+        if b >= 0:
+            value = text[a:b]
+            if value and " " not in value and "'" not in value:
+                ip, port = split_hostport(value, port_always=port_always)
+                if ip is not None:
+                    return at, ip, port
+        at = text.find(opener, at + 1, stop)
+    return None
 
 
 def ends_with_any(text: str, words: dict[str, object] | tuple[str, ...]) -> str | None:
