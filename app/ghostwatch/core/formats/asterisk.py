@@ -13,6 +13,7 @@ import re
 from collections import OrderedDict
 
 from ..events import FIELDS, Kind, Outcome, Record, make_record
+from ..join import ENRICH_ONLY
 from ..netaddr import is_ip_literal, normal_ip, split_hostport
 from ..sipuri import parse_name_addr
 from ..text import decode_line
@@ -97,7 +98,7 @@ _ANCHORS = (b"' failed for '", b"' (callid: ", b"' rejected because extension no
 _MESSAGE_KEYWORDS = (
     b"' failed for '", b"' rejected because extension not found", b" authenticat",
     b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
-    b"Added contact '", b"<--- ",
+    b"Added contact '", b"<--- ", b" is ringing", b"Nobody picked up in ",
 )
 
 
@@ -252,6 +253,8 @@ class AsteriskParser(Parser):
                 return recs
         if _CALL_TAIL in msg and ": Call (" in msg[:200]:
             return self._call_rejected_new(text, msg, line_no)
+        if source == "app_dial.c" and (msg.endswith(" is ringing") or msg.startswith("Nobody picked up in ")):
+            return self._ringing(text, msg, line_no)
         return self._misc(text, msg, line_no, ext)
 
     def _record(self, text: str, line_no: int, kind: Kind, source_ip: str | None = None,
@@ -498,6 +501,16 @@ class AsteriskParser(Parser):
                 return [self._record(text, line_no, Kind.AUTH_FAILURE, source_ip=ip, source_port=port,
                                      detail="AMI connection closed without a login", tags=("auth_failure",))]
         return None
+
+    def _ringing(self, text: str, msg: str, line_no: int) -> list[Record] | None:
+        """app_dial's "PJSIP/201-00000041 is ringing" / "Nobody picked up in 20000 ms": a call already seen rang a
+        phone. Only the line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing."""
+        if not self._cid:
+            return []
+        chan = msg[:-11] if msg.endswith(" is ringing") else None
+        refs = (f"chan:{chan}",) if chan and "/" in chan and " " not in chan else ()
+        return [self._record(text, line_no, Kind.CALL, outcome=Outcome.RANG, detail="a phone rang",
+                             tags=(ENRICH_ONLY,), refs=refs)]
 
     def _misc(self, text: str, msg: str, line_no: int, ext: str | None) -> list[Record] | None:
         m = _REJECT_UNKNOWN.match(msg)
