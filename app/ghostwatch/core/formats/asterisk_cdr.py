@@ -76,10 +76,12 @@ class AsteriskCdrParser(Parser):
         anonymous = channel.startswith("PJSIP/anonymous-")
         ip_named = channel.startswith("SIP/") and is_ip_literal(tech_peer)
         caller = src or number or None
-        refs = [f"chan:{c}" for c in (channel, dstchannel) if c]
-        for value in row[d + 2:d + 7]:  # uniqueid, and linkedid when logged (`1690325492.2`)
-            if _uniqueid([value]) and f"uid:{value}" not in refs:
-                refs.append(f"uid:{value}")
+        # The row's own channel and uniqueid. Not its dstchannel nor linkedid: those are shared by every leg of a
+        # ring group (Local/… channels), which stay rows of their own.
+        uid = _uniqueid(row[d + 2:d + 5])
+        refs = [f"chan:{channel}"] if channel else []
+        if uid:
+            refs.append(f"uid:{uid}")
         return [Record(
             time=time, file=self.file, line=line_no, format=FORMAT, kind=Kind.CALL,
             caller_id=caller, caller_name=name, extension=dst or None, outcome=outcome,

@@ -73,7 +73,7 @@ def join_continuations(buf: bytes, end: int, final: bool, has_prefix, limit: int
                 return None
             nl = size
         text = decode_line(buf[pos:nl])
-        if not text.strip() or has_prefix(text):
+        if not text or has_prefix(text):  # (a line of blanks is a folded header's too)
             break
         parts.append(text)
         pos = nxt = nl + 1

@@ -130,10 +130,13 @@ class FreeswitchParser(Parser):
         detail = f"SIP auth {m.group('what')} ({method})"
         if method == "INVITE":
             # The dialled number of an INVITE from outside is what toll fraud tries; the call was refused (403) or
-            # asked for a password (401) it did not have yet.
+            # asked for a password (401) it did not have yet. It is the call whose INVITE was just received from
+            # that address (this line names no channel of its own).
+            call = self._last_call
+            refs = (f"chan:{call[3]}",) if call is not None and call[0] == ip else ()
             return rec(Kind.CALL if challenge else Kind.AUTH_FAILURE, source_ip=ip, extension=user,
                        method=method, context=m.group("profile"), challenge=challenge, detail=detail,
-                       outcome=Outcome.REJECTED, tags=() if challenge else ("auth_failure",))
+                       outcome=Outcome.REJECTED, tags=() if challenge else ("auth_failure",), refs=refs)
         return rec(Kind.OTHER if challenge else Kind.AUTH_FAILURE, source_ip=ip, extension=user, method=method,
                    context=m.group("profile"), challenge=challenge, detail=detail,
                    tags=() if challenge else ("auth_failure",))
@@ -171,12 +174,14 @@ class FreeswitchParser(Parser):
         caller, _, host = name.partition("@")
         host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         profile = m.group("profile")
-        call = [ip, port, False]
+        call = [ip, port, False, chan]
         self._remember(uuid, chan, call)
         return rec(Kind.CALL, source_ip=ip, source_port=port, caller_id=caller or None,
                    call_id=callid or uuid, outcome=Outcome.UNKNOWN, method="INVITE", from_host=host or None,
                    context=profile, channel=chan,
-                   external={"external": True, "internal": False}.get(profile),
+                   # the `internal` profile is where phones register, and it is as reachable from the internet as
+                   # any (this is where scanners knock): whether the caller is outside is the address's to say
+                   external=True if profile == "external" else None,
                    detail=f"inbound call on sofia profile '{profile}'",
                    refs=(f"sip:{callid}",) if callid else ())
 
@@ -210,12 +215,12 @@ class FreeswitchParser(Parser):
             user = chan.rpartition("/")[2].partition("@")[0] or None
             return rec(Kind.AUTH_FAILURE, source_ip=call[0], source_port=call[1], extension=user, channel=chan,
                        method="INVITE", detail="call rejected after the password challenge (wrong password)",
-                       tags=("auth_failure",))
+                       tags=("auth_failure",), refs=(f"chan:{chan}",))
         if cause == "WRONG_CALL_STATE" and m.group("state") == "CS_NEW":
             # An INVITE that never got past its first state: what older FreeSWITCH shows of an INVITE flood.
             ip, port = (call[0], call[1]) if call else (None, None)
             return rec(Kind.PROBE, source_ip=ip, source_port=port, channel=chan, method="INVITE",
-                       detail="call abandoned before it was set up (WRONG_CALL_STATE)")
+                       detail="call abandoned before it was set up (WRONG_CALL_STATE)", refs=(f"chan:{chan}",))
         return []
 
     def _remember(self, uuid: str | None, chan: str, call: list) -> None:
