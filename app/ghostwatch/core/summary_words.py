@@ -12,7 +12,7 @@ def headline_words(totals: dict[str, int], worst_ip: str | None = None, worst_ve
     who = display_text(worst_ip, 45) if worst_ip else None
     if ghosts:
         if ghosts_rang is not None:
-            return ghost_headline(ghosts_rang, ghosts - ghosts_rang, who if worst_verdict == "ghost" else None)
+            return ghost_headline(ghosts_rang, ghosts - ghosts_rang)
         calls = "a ghost call" if ghosts == 1 else f"{ghosts} ghost calls"
         tail = f" (from {who})" if who and worst_verdict == "ghost" else ""
         return f"{calls.capitalize()} today{tail}: see the table for which rang a phone."
@@ -97,8 +97,8 @@ def attempt_title(verdict: str, kind: str, outcome: str | None, source_ip: str |
     return f"{name} from {who}" + (f" for {ext}" if ext and kind == "probe" else "")
 
 
-def ghost_headline(rang_today: int, blocked_today: int, who: str | None = None) -> str:
-    """Today's ghost calls, saying which rang a phone and which the PBX stopped."""
+def ghost_headline(rang_today: int, blocked_today: int) -> str:
+    """Today's ghost calls, saying which rang a phone (or were let in towards one) and which the PBX stopped."""
     if rang_today:
         calls = "a ghost call" if rang_today == 1 else f"{rang_today} ghost calls"
         verb = "rang a phone" if rang_today == 1 else "rang phones"
@@ -106,5 +106,5 @@ def ghost_headline(rang_today: int, blocked_today: int, who: str | None = None) 
             if blocked_today else ""
         return f"{calls.capitalize()} {verb} today with nobody there{tail}."
     calls = "a ghost call" if blocked_today == 1 else f"{blocked_today:,} ghost calls"
-    source = f" from {who}" if who else ""
-    return f"{calls.capitalize()}{source} today, all blocked by the PBX: no phone rang."
+    return f"{calls.capitalize()} today, {'blocked' if blocked_today == 1 else 'all blocked'} by the PBX: " \
+           f"no phone rang."

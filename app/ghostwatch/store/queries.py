@@ -134,10 +134,11 @@ class HistoryReader:
         return totals
 
     def ghosts_rang(self, start: float, end: float) -> int:
-        """Ghost calls in [start, end) that rang a phone or were answered (the rest the PBX blocked)."""
+        """Ghost calls in [start, end) that reached a phone: rang, answered, or let in towards one (the PBX
+        refused the rest)."""
         return self.conn.execute(
             "SELECT COUNT(*) FROM events INDEXED BY events_verdict_time WHERE verdict = 'ghost' AND epoch >= ? "
-            "AND epoch < ? AND outcome IN ('rang', 'answered')", (start, end)).fetchone()[0]
+            "AND epoch < ? AND (outcome IS NULL OR outcome != 'rejected')", (start, end)).fetchone()[0]
 
     def by_id_list(self, ids: list[int] | tuple[int, ...]) -> list[StoredEvent]:
         """The events with these ids (attempts updated in place), in id order."""

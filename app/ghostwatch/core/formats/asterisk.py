@@ -116,7 +116,6 @@ class AsteriskParser(Parser):
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
         self._raw_chan: bytes | None = None
-        self._trace_callids: OrderedDict[str, None] = OrderedDict()
         self._last_stamp: str | None = None
         self._prefix_end = 160
         self._cid: str | None = None
@@ -162,10 +161,10 @@ class AsteriskParser(Parser):
             marker = asterisk_sip_trace.marker(text)
             if marker is not None:
                 return self._trace_block(buf, start, end, line_no, final, text, marker)
-        if (self.defer and raw_chan is None and "' failed for '" not in text and "Executing [" not in text
+        if (self.defer and raw_chan is None and "Executing [" not in text
                 and text[:1] not in " \t" and (end + 1 >= len(buf) or buf[end + 1] not in FOLD_BYTES)):
-            # Only the dialplan (channels already reported) and failed requests (calls seen in a SIP trace) depend
-            # on what came before; every other message is parse_line's alone, wherever it runs.
+            # Only the dialplan (channels already reported) and lines a folded header split depend on the lines
+            # around them; every other message is parse_line's alone, wherever it runs.
             self._deferrable += 1
             if self._deferrable & 7 < self.defer:
                 return Deferred(text), end + 1
@@ -352,8 +351,6 @@ class AsteriskParser(Parser):
         callid = body[callid_at:end] or None
         if callid and (reason is None or CUT_MARK in callid):
             callid = None
-        if callid is not None and callid in self._trace_callids:
-            return []  # the request itself was already reported from the SIP trace
         kind, tag = _REQ_REASONS[reason] if reason else (Kind.PROBE, None)
         frm = parse_name_addr(body[from_at:pos])
         detail = reason or "request failed (the reason was in the part of a huge line that was cut away)"
@@ -549,12 +546,7 @@ class AsteriskParser(Parser):
             time, epoch = self._time(decode_line(buf[prev_start:start]))
         recs = asterisk_sip_trace.parse_block(text, marker, head, body, self.file, line_no, time, epoch,
                                               self.signatures)
-        for rec in recs or ():
-            if rec.call_id:
-                self._trace_callids[rec.call_id] = None
-                if len(self._trace_callids) > 4096:
-                    self._trace_callids.popitem(last=False)
-        return recs, nxt
+        return recs, nxt  # the request's notice, if any, joins it by its Call-ID (core/join.py)
 
 
 def _cut(body: str) -> bool:
