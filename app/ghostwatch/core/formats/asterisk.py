@@ -218,12 +218,17 @@ class AsteriskParser(Parser):
                 return None  # no logger prefix: nothing on this line can be told from an attacker's text
         self._prefix_end = at = p.end()
         _date, level, self._cid, source, ext = p.groups()
+        if source == "app_dial.c":  # the commonest line of a busy `full` (every ringing phone): first
+            if text[-11:] == " is ringing" or text.startswith("Nobody picked up in ", at):
+                return self._ringing(text, text[at:].lstrip(" -"), line_no)
+            return []
+        if text[at:at + 1] == " ":
+            seg = text[at:at + 16]
+            at += len(seg) - len(seg.lstrip(" "))
+        if text[at:at + 3] in ("-- ", "== "):
+            at += 3
         msg = text[at:]
-        if msg[:1] == " ":
-            msg = msg.lstrip()
-        if msg[:3] in ("-- ", "== "):
-            msg = msg[3:]
-        if msg.startswith('SecurityEvent="'):
+        if msg[:15] == 'SecurityEvent="':
             if (source or "").endswith("res_security_log.c") or level == "SECURITY":
                 tv = msg.find('",EventTV="', 15, 80)
                 if tv > 0:  # a full date on the line: year-less prefixes near it take its year
@@ -234,17 +239,18 @@ class AsteriskParser(Parser):
                 time, epoch = self._time(text, p.start("level"))
                 return asterisk_security.parse(msg, self.file, line_no, time, epoch, text, self.signatures)
             return None
-        # Pick the one rule a line can match by the words its message starts with.
-        first = msg[:12]
-        if first.startswith("Executing ["):
+        # Pick the one rule a line can match by the words its message starts with (compared, not called: this
+        # runs for every line the keyword scan hits).
+        head = msg[:11]
+        if head == "Executing [":
             return self._executing(text, msg, line_no)
-        if first.startswith("Registratio"):
+        if head == "Registratio":
             return self._registration_failed(text, msg, line_no)
-        if first.startswith("Request "):
+        if head[:8] == "Request ":
             return self._request_failed(text, msg, line_no)
-        if first.startswith("Call from '"):
+        if head == "Call from '":
             return self._call_rejected_old(text, msg, line_no)
-        if first.startswith("Registered S") or first.startswith("Added contac"):
+        if head == "Registered " or head == "Added conta":
             return self._registered(text, msg, line_no)
         if "authenticat" in msg[:160]:
             recs = self._ami_iax(text, msg, line_no, source or "")
@@ -252,9 +258,10 @@ class AsteriskParser(Parser):
                 return recs
         if _CALL_TAIL in msg and ": Call (" in msg[:200]:
             return self._call_rejected_new(text, msg, line_no)
-        if source == "app_dial.c" and (msg.endswith(" is ringing") or msg.startswith("Nobody picked up in ")):
-            return self._ringing(text, msg, line_no)
-        return self._misc(text, msg, line_no, ext)
+        recs = self._misc(text, msg, line_no, ext)
+        if recs is None and (msg.endswith(" is ringing") or msg.startswith("Nobody picked up in ")):
+            return []  # another module's ringing: nothing to join
+        return recs
 
     def _record(self, text: str, line_no: int, kind: Kind, source_ip: str | None = None,
                 source_port: int | None = None, caller_id: str | None = None, caller_name: str | None = None,
@@ -504,7 +511,7 @@ class AsteriskParser(Parser):
         phone. Only the line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing."""
         if not self._cid:
             return []
-        chan = msg[:-11] if msg.endswith(" is ringing") else None
+        chan = msg[:-11] if msg[-11:] == " is ringing" else None
         refs = (f"chan:{chan}",) if chan and "/" in chan and " " not in chan else ()
         return [self._record(text, line_no, Kind.CALL, outcome=Outcome.RANG, detail="a phone rang",
                              tags=(ENRICH_ONLY,), refs=refs)]
