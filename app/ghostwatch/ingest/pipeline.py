@@ -26,6 +26,7 @@ from ..core.events import Event, Record
 from ..core.judge import Judge
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
+from ..store.disk import WriteFailed
 from ..store.history import History, Position
 from .follow import Chunk, FollowedFile, Follower, Problem, advance
 from .reader import rotation_key
@@ -94,6 +95,10 @@ class MonitorStatus:
         return self.state.capitalize() + "."
 
 
+class _WriterStopped(Exception):
+    """The history writer failed (its status says why); the pipeline thread stops reading."""
+
+
 @dataclass
 class _Held:
     """Records of one file's current chunk not yet released by the merge, and where that chunk ends."""
@@ -154,6 +159,7 @@ class Monitor:
         self._lines = 0
         self._events = 0
         self.failed: BaseException | None = None
+        self._status_lock = threading.Lock()  # the writer's failure and the reader's "live" never cross
         self.cycles = 0
         self._cycled = threading.Condition()
 
@@ -265,6 +271,8 @@ class Monitor:
                     if self.observer is not None and len(self._scheduled) < len(self.paths):
                         self._schedule_roots()
                 self._cycle()
+        except _WriterStopped:
+            return  # the writer has said why (its status stays): nothing more to add
         except BaseException as exc:  # noqa: BLE001 - reported to the caller, never silently lost
             self.failed = exc
             log.exception("monitoring stopped by an internal error")
@@ -433,7 +441,7 @@ class Monitor:
     def _enqueue(self, events: list[tuple], positions: list[Position]) -> None:
         while True:  # a bounded queue: when the disk is slower than the log, parsing waits
             if self.failed is not None:
-                raise RuntimeError("the history writer stopped") from self.failed
+                raise _WriterStopped from self.failed
             try:
                 self._commits.put((events, positions), timeout=0.5)
                 return
@@ -453,7 +461,12 @@ class Monitor:
                 if events and self.on_batch is not None:
                     self.on_batch(Batch(tuple(e[0] for e in events), tuple(ids), tuple(e[1] for e in events),
                                         tuple(e[3] is None for e in events)))
-            except BaseException as exc:  # noqa: BLE001 - disk full, database locked: say so, stop storing
+            except WriteFailed as exc:  # disk full, read-only, I/O error: one clear line, no traceback
+                log.info("%s", exc)  # the status carries it to the user: one line, not two
+                with self._status_lock:
+                    self.failed = exc
+                    self._set_status_locked("failing", Problem("", str(exc)))
+            except BaseException as exc:  # noqa: BLE001 - anything else: say so, stop storing
                 self.failed = exc
                 log.exception("cannot store events")
                 self._set_status("failing", extra=Problem("", f"Cannot store events in the history: {exc}"))
@@ -507,6 +520,12 @@ class Monitor:
             self.on_warning(message)
 
     def _set_status(self, state: str, extra: Problem | None = None) -> None:
+        with self._status_lock:
+            if self.failed is not None and extra is None:
+                return  # a monitor that stopped storing keeps saying why; it is never "live" again
+            self._set_status_locked(state, extra)
+
+    def _set_status_locked(self, state: str, extra: Problem | None) -> None:
         follower = self.follower
         if self._paused.is_set() and state == "live":
             state = "paused"

@@ -98,7 +98,7 @@ _ANCHORS = (b"' failed for '", b"' (callid: ", b"' rejected because extension no
 _MESSAGE_KEYWORDS = (
     b"' failed for '", b"' rejected because extension not found", b" authenticat",
     b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
-    b"Added contact '", b"<--- ", b" is ringing", b"Nobody picked up in ",
+    b"Added contact '", b"<--- ", b"Nobody picked up in ",
 )
 
 
@@ -116,6 +116,7 @@ class AsteriskParser(Parser):
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
         self._raw_chan: bytes | None = None
+        self._call_ids: OrderedDict[bytes, None] = OrderedDict()  # `C-…` of the calls reported, as the log's bytes
         self._last_stamp: str | None = None
         self._prefix_end = 160
         self._cid: str | None = None
@@ -156,6 +157,10 @@ class AsteriskParser(Parser):
                 if raw_chan in self._seen_raw:
                     return [], end + 1
         self._raw_chan = raw_chan  # for _executing, which remembers the channel in both forms
+        if b"Nobody picked up in " in line:
+            at = line.find(b"[C-", 0, 200)  # only a call already reported can have rung: skip the rest in bytes
+            if at < 0 or line[at + 1:at + 11] not in self._call_ids:
+                return [], end + 1
         text = decode_line(line) if len(line) <= LONG_LINE else decode_long(line, _ANCHORS)
         if "<--- " in text:
             marker = asterisk_sip_trace.marker(text)
@@ -218,8 +223,8 @@ class AsteriskParser(Parser):
                 return None  # no logger prefix: nothing on this line can be told from an attacker's text
         self._prefix_end = at = p.end()
         _date, level, self._cid, source, ext = p.groups()
-        if source == "app_dial.c":  # the commonest line of a busy `full` (every ringing phone): first
-            if text[-11:] == " is ringing" or text.startswith("Nobody picked up in ", at):
+        if source == "app_dial.c":
+            if text.startswith("Nobody picked up in ", at) or "Nobody picked up in " in text[at:at + 30]:
                 return self._ringing(text, text[at:].lstrip(" -"), line_no)
             return []
         if text[at:at + 1] == " ":
@@ -259,8 +264,8 @@ class AsteriskParser(Parser):
         if _CALL_TAIL in msg and ": Call (" in msg[:200]:
             return self._call_rejected_new(text, msg, line_no)
         recs = self._misc(text, msg, line_no, ext)
-        if recs is None and (msg.endswith(" is ringing") or msg.startswith("Nobody picked up in ")):
-            return []  # another module's ringing: nothing to join
+        if recs is None and msg.startswith("Nobody picked up in "):
+            return []  # another module's words: nothing to join
         return recs
 
     def _record(self, text: str, line_no: int, kind: Kind, source_ip: str | None = None,
@@ -438,16 +443,20 @@ class AsteriskParser(Parser):
         self._seen_channels[chan] = None
         if len(self._seen_channels) > SEEN_CHANNELS:
             self._seen_channels.popitem(last=False)
+        rec = self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
+                           outcome=Outcome.UNKNOWN, anonymous=anonymous_chan or ip_named, external=True,
+                           from_host=peer if ip_named else None, method="INVITE", detail=self._entered(ctx),
+                           refs=(f"chan:{chan}",))
+        if rec.call_id:  # its "Nobody picked up" line is worth reading
+            self._call_ids[rec.call_id.encode()] = None
+            if len(self._call_ids) > SEEN_CHANNELS:
+                self._call_ids.popitem(last=False)
         raw_chan, self._raw_chan = self._raw_chan, None
         if raw_chan:
             self._seen_raw[raw_chan] = None
             if len(self._seen_raw) > SEEN_CHANNELS:
                 self._seen_raw.popitem(last=False)
-        guest = anonymous_chan or ip_named
-        return [self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
-                             outcome=Outcome.UNKNOWN, anonymous=guest, external=True,
-                             from_host=peer if ip_named else None, method="INVITE",
-                             detail=self._entered(ctx), refs=(f"chan:{chan}",))]
+        return [rec]
 
     def _entered(self, ctx: str) -> str:
         detail = self._entered_texts.get(ctx)
@@ -507,14 +516,13 @@ class AsteriskParser(Parser):
         return None
 
     def _ringing(self, text: str, msg: str, line_no: int) -> list[Record] | None:
-        """app_dial's "PJSIP/201-00000041 is ringing" / "Nobody picked up in 20000 ms": a call already seen rang a
-        phone. Only the line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing."""
+        """app_dial's "Nobody picked up in 20000 ms": a call already seen rang a phone and nobody answered. Only the
+        line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing. ("… is ringing",
+        written for every call the office makes too, is left unread: a keyword hit on most calls of a busy log.)"""
         if not self._cid:
             return []
-        chan = msg[:-11] if msg[-11:] == " is ringing" else None
-        refs = (f"chan:{chan}",) if chan and "/" in chan and " " not in chan else ()
         return [self._record(text, line_no, Kind.CALL, outcome=Outcome.RANG, detail="a phone rang",
-                             tags=(ENRICH_ONLY,), refs=refs)]
+                             tags=(ENRICH_ONLY,))]
 
     def _misc(self, text: str, msg: str, line_no: int, ext: str | None) -> list[Record] | None:
         m = _REJECT_UNKNOWN.match(msg)

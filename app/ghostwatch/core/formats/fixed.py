@@ -9,7 +9,7 @@ and a field whose end is the end of the line is matched from the end.
 from __future__ import annotations
 
 from ..netaddr import split_hostport
-from ..text import decode_line
+from ..text import CUT_MARK, decode_line
 
 TRUNCATED = " …[truncated]"
 """What `decode_line` appends to a line it cut."""
@@ -19,9 +19,8 @@ SYSLOG_HEAD = (r"(?:(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?: \
 `Sat Jul  9 12:06:57 2022 daemon.info prog[pid]: `) before a PBX's own line: written by the logging system."""
 HEAD_BYTES = 6144
 TAIL_BYTES = 2048
-CUT_MARK = " …[cut]… "
-"""A line longer than the evidence cap keeps its head and its tail, where every format's fixed parts stand; what is
-cut is the middle, which only an attacker's field (a 33 KB Call-ID) can make that long."""
+# A line longer than the evidence cap keeps its head and its tail, where every format's fixed parts stand; what is
+# cut is the middle (marked CUT_MARK), which only an attacker's field (a 33 KB Call-ID) can make that long.
 
 
 LONG_LINE = HEAD_BYTES + TAIL_BYTES
