@@ -222,3 +222,16 @@ def test_shipped_kamailio_config_escapes_cr_lf() -> None:
     assert line.count("{s.escape.param}") == 9 and " enc=param " in line
     fixed, _, attacker = line.partition(" totag=")
     assert "enc=param" in fixed and "src_ip=$si" in fixed  # the proxy's own fields stand before any header's
+
+
+def test_brute_force_with_lines_longer_than_the_reader_cap(tmp_path: Path, capsys) -> None:
+    """Eight failed logins whose Call-IDs are longer than the reader keeps of a line: the reader cuts their middle,
+    and source address and reason still come from the fixed parts at both ends."""
+    from ghostwatch.ingest.reader import LINE_CAP
+
+    row = ROWS[2]  # res_pjsip Call-ID
+    text = attack(row, "A" * (LINE_CAP + 50_000))
+    doc = scan_json(tmp_path, row, text, capsys)
+    assert [e["source_ip"] for e in doc["events"]] == [ATTACKER] * 8
+    assert {e["kind"] for e in doc["events"]} == {"auth_failure"}
+    assert {e["verdict"] for e in doc["events"]} == {"attack"}
