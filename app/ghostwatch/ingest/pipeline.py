@@ -134,6 +134,7 @@ class Monitor:
         self.on_status = on_status
         self.on_progress = on_progress
         self.on_warning = on_warning
+        self.on_lines: Callable[[FollowedFile, Chunk, object], None] | None = None  # (file, chunk, FeedResult)
         self.clock = clock
         self.polling = polling
         self.import_history = import_history
@@ -335,6 +336,8 @@ class Monitor:
                 continue
             res = ff.parser.feed(chunk.data, chunk.line, chunk.final)
             self._lines += res.lines
+            if self.on_lines is not None:
+                self.on_lines(ff, chunk, res)
             records = res.records
             if ff.skip > 0:  # resuming inside a chunk whose first records are already stored
                 held.released = min(ff.skip, len(records))
