@@ -224,7 +224,11 @@ def test_correlation_survives_a_restart(rig, tmp_path):
     append(f, b"".join(probe_line(7 * n, second=n) for n in range(4, 7)))
     rig.collector.wait(lambda c: len(c.events) == 6)
     flagged = [e.record.extension for e in rig.collector.events if any(r.code == "enumeration" for r in e.reasons)]
-    assert flagged == ["28", "35", "42"]
+    # the fourth account makes it a hunt; every earlier attempt of its run is upgraded with hindsight, those from
+    # before the restart too
+    assert flagged == ["7", "14", "21", "28", "35", "42"]
+    assert set(rig.collector.updates) >= set(rig.collector.ids[:3])
+    assert rig.stored_extensions() == [str(7 * n) for n in range(1, 7)]  # updated in place, never stored twice
 
 
 def test_history_import_agrees_with_scan_on_the_demo_office(rig, tmp_path):
