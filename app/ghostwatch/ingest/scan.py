@@ -85,7 +85,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
         if now >= sweep_at:  # every few seconds of log time: what no later line can change any more
             sweep_at = now + 4.0
             _settle(joiner.expire(), episodes.ended(now), finish)
-    _settle(joiner.drain(), list(episodes.runs.values()), finish)
+    _settle(joiner.drain(), episodes.ended(float("inf")), finish)  # every run, those replaced by a later one too
     for ip, run in episodes.worst.items():
         src = report.sources.get(ip)
         if src is not None:
