@@ -22,10 +22,6 @@ KNOWN_MISSES = {
     ("corpus/freeswitch-fail2ban-2161", "37.49.231.10"):
         "the excerpt holds two attempts of one scanner (challenge, Can't find user, auth failure for 1111111 within "
         "5 s): below every time scale, and fail2ban's freeswitch jail (maxretry 10) would not ban it on these lines",
-    ("excerpts/fail2ban-freeswitch", "192.0.2.4"):
-        "regression from main (found before merging 26129fb): the year-less FreeSWITCH line '08-03 08:10:21.026299 "
-        "[WARN] [SOFIA] [sofia_reg.c:2248] SIP auth failure (INVITE) ...' is no longer parsed (lines 8-9 of the "
-        "excerpt make no event)",
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
+from ..core.episodes import run_key
 from ..core.events import Event, Record
 from ..core.formats import Parser
 from ..core.join import Attempt
@@ -86,9 +87,10 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
             sweep_at = now + 4.0
             _settle(joiner.expire(), episodes.ended(now), finish)
     _settle(joiner.drain(), episodes.ended(float("inf")), finish)  # every run, those replaced by a later one too
-    for ip, run in episodes.worst.items():
-        src = report.sources.get(ip)
-        if src is not None:
+    worst = episodes.worst
+    for ip, src in report.sources.items():
+        run = worst.get(run_key(ip) if ":" in ip else ip)
+        if run is not None:
             src.run = run.to_json()
     result.joined = joiner.joined
     return result
