@@ -11,7 +11,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # enough for the sources of a busy hour; a rotating IPv6 attacker must not fill memory
 def parse_ip(text: str | None) -> IPAddress | None:
     if not text:
         return None
@@ -24,7 +24,7 @@ def parse_ip(text: str | None) -> IPAddress | None:
     return addr
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # enough for the sources of a busy hour; a rotating IPv6 attacker must not fill memory
 def normal_ip(text: str | None) -> str | None:
     """The canonical text of an IP address (IPv6 unbracketed and compressed), or None if it is not one."""
     addr = parse_ip(text)
@@ -85,7 +85,7 @@ _LOCAL = tuple(ipaddress.ip_network(n) for n in (
     "::1/128", "fc00::/7", "fe80::/10"))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # enough for the sources of a busy hour; a rotating IPv6 attacker must not fill memory
 def is_local(ip: str | None) -> bool:
     """An address of a LAN, the machine itself, or carrier NAT: a phone in the office, not the internet."""
     addr = parse_ip(ip)
@@ -128,7 +128,7 @@ class Networks:
         return [str(n) for n in self.networks]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # enough for the sources of a busy hour; a rotating IPv6 attacker must not fill memory
 def _member(networks: tuple[IPNetwork, ...], ip: str) -> bool:
     addr = parse_ip(ip)
     return addr is not None and any(addr.version == n.version and addr in n for n in networks)

@@ -9,7 +9,7 @@ from typing import Any
 from .events import _RANK, Event, Verdict
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceSummary:
     ip: str
     verdict: Verdict = Verdict.NORMAL

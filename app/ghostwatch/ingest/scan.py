@@ -88,10 +88,11 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
             _settle(joiner.expire(), episodes.ended(now), finish)
     _settle(joiner.drain(), episodes.ended(float("inf")), finish)  # every run, those replaced by a later one too
     worst = episodes.worst
+    said: dict[int, dict] = {}  # one dict per run, shared by the addresses of an IPv6 attacker's /56
     for ip, src in report.sources.items():
         run = worst.get(run_key(ip) if ":" in ip else ip)
         if run is not None:
-            src.run = run.to_json()
+            src.run = said.get(id(run)) or said.setdefault(id(run), run.to_json())
     result.joined = joiner.joined
     return result
 
