@@ -13,6 +13,7 @@ from . import __version__
 from .core.classify import headline
 from .core.event_json import event_json
 from .core.events import Event, Verdict
+from .core.hours import Hours
 from .core.netaddr import Networks
 from .core.settings import DetectionSettings, default_region
 from .core.signatures import Signatures
@@ -88,7 +89,8 @@ def _detection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trusted", action="append", default=[], metavar="CIDR",
                    help="a network you trust (your provider's SIP servers, the office LAN); repeat or separate "
                         "with commas")
-    p.add_argument("--office-hours", metavar="START-END", help="mark calls outside these hours, e.g. 8-18")
+    p.add_argument("--office-hours", metavar="START-END",
+                   help="mark calls outside these hours, e.g. 8-18, or 22-6 for a night shift")
     p.add_argument("--region", default=None, metavar="CC",
                    help=f"home country for caller-ID checks (two letters; default from locale: {default_region()})")
 
@@ -106,12 +108,9 @@ def detection_settings(args: argparse.Namespace) -> DetectionSettings:
     hours = None
     if getattr(args, "office_hours", None):
         try:
-            start, end = (int(x) for x in args.office_hours.split("-"))
-            if not (0 <= start < end <= 24):
-                raise ValueError
-        except ValueError:
-            raise UsageError("ghostwatch: --office-hours: give START-END in whole hours, e.g. 8-18") from None
-        hours = (start, end)
+            hours = Hours.parse(args.office_hours)
+        except ValueError as exc:
+            raise UsageError(f"ghostwatch: --office-hours: {exc}") from None
     return DetectionSettings(home_region=region, trusted=trusted, office_hours=hours)
 
 

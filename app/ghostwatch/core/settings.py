@@ -5,6 +5,7 @@ from __future__ import annotations
 import locale
 from dataclasses import dataclass, field
 
+from .hours import Hours
 from .netaddr import Networks
 
 
@@ -44,4 +45,7 @@ class DetectionSettings:
     trusted: Networks = field(default_factory=Networks)
     blocklist: Networks = field(default_factory=Networks)
     thresholds: Thresholds = field(default_factory=Thresholds)
-    office_hours: tuple[int, int] | None = None  # (first hour, hour after the last), local time of the log
+    office_hours: Hours | None = None  # local time of the log; may wrap past midnight (22-6)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "office_hours", Hours.of(self.office_hours))  # (8, 18) or "22-6" from callers

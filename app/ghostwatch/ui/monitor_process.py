@@ -31,19 +31,10 @@ class MonitorProcess(QObject):
         super().__init__(parent)
         self.folders = folders
         self.current = MonitorStatus("starting", "polling" if settings.polling else "native")
-        args = [*monitor_command()[1:], "--ipc", "--data-dir", data_dir, "--region", settings.home_region,
-                "--retention-days", str(retention_days)]
-        for net in settings.trusted:
-            args += ["--trusted", net]
-        if settings.office_hours:
-            args += ["--office-hours", f"{settings.office_hours[0]}-{settings.office_hours[1]}"]
-        if settings.polling:
-            args.append("--polling")
-        if import_history:
-            args.append("--from-start")
+        args = settings.monitor_args(folders, data_dir, import_history, retention_days)
         self.process = QProcess(self)
         self.process.setProgram(monitor_command()[0])
-        self.process.setArguments([*args, "--", *folders])
+        self.process.setArguments([*monitor_command()[1:-1], *args])
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         self.process.readyReadStandardOutput.connect(self._read)
         self.process.readyReadStandardError.connect(self._stderr)
