@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ HEAD_BYTES = 1024            # the first line's first bytes identify a file's co
 LONG_LINE_KEEP = 16 << 10    # what is kept of a pathological line (the rest is skipped, never fatal)
 SNIFF_GIVE_UP = 64 << 10     # a file this big that no dialect recognises is not a PBX log
 MAX_DEPTH = 2                # /var/log/asterisk/cdr-csv/Master.csv
+ROTATED_QUIET_SECONDS = 10.0  # a file rotated away is still read until it has been this quiet (or is deleted):
+                              # the PBX writes to it between logrotate's rename and its own reopen
 
 
 @dataclass
@@ -70,6 +73,7 @@ class FollowedFile:
     gz: bool = False
     stuck_at: int = -1           # where a multi-line record has been waiting for its end, and since when
     stuck_since: float = 0.0
+    linger_until: float = 0.0    # rotated away from the live path: keep reading until quiet past this moment
 
     def position(self) -> Position:
         return Position(self.key, self.device, self.inode, self.head, self.offset, self.line, self.skip,
@@ -95,12 +99,14 @@ class Follower:
     def __init__(self, roots: Iterable[str | os.PathLike[str]], signatures: Signatures,
                  positions: dict[str, Position], import_history: bool = False,
                  clock: Callable[[], datetime] = datetime.now,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.roots = [Path(r) for r in roots]
         self.signatures = signatures
         self.saved = dict(positions)
         self.import_history = import_history
         self.clock = clock
+        self.monotonic = monotonic
         self.warn = warn or (lambda msg: log.warning("%s", msg))
         self.files: dict[str, FollowedFile] = {}        # live files by path
         self.draining: list[FollowedFile] = []          # rotated files being read to their end
@@ -280,7 +286,7 @@ class Follower:
                           f"GhostWatch's last read are lost")
             return
         drain = FollowedFile(old, str(old), ff.device, ff.inode, ff.head, ff.offset, ff.line, ff.skip, ff.parser,
-                             rotated=True)
+                             rotated=True, linger_until=self.monotonic() + ROTATED_QUIET_SECONDS)
         self.draining.append(drain)
         self.seen_inodes.add((ff.device, ff.inode))
         # rotated more than once since the last read (GhostWatch was off over a weekend): files rotated after
@@ -319,17 +325,22 @@ class Follower:
         if ff.done:
             return None
         span = 0
+        lingering = ff.linger_until > 0.0 and self.monotonic() < ff.linger_until
         try:
             if ff.parser is None and not self._choose_parser(ff):
                 return None
             with open_log(ff.path) as fh:
+                if ff.rotated and ff.inode:
+                    st = os.fstat(fh.fileno())
+                    if (st.st_dev, st.st_ino) != (ff.device, ff.inode):
+                        raise FileNotFoundError(ff.path)  # the name now holds the next rotation's file
                 fh.seek(ff.offset)
                 data = fh.read(limit)
                 at_eof = len(data) < limit
                 cut = data.rfind(b"\n") + 1
                 if cut:
                     data = data[:cut]
-                elif data and at_eof and not ff.rotated:
+                elif data and at_eof and (lingering or not ff.rotated):
                     return None  # a half-written line waits for its newline
                 elif data and not at_eof:
                     rest = _skip_to_newline(fh)
@@ -341,6 +352,11 @@ class Follower:
                     at_eof = fh.read(1) == b""
         except PermissionError:
             self.problems[ff.key] = permission_advice(ff.path)
+            return None
+        except FileNotFoundError:
+            if ff.rotated:
+                return self._rotated_moved(ff)
+            self.problems[ff.key] = f"cannot read {ff.path}: it was removed"
             return None
         except (OSError, EOFError) as exc:
             self.problems[ff.key] = f"cannot read {ff.path}: {exc}"
@@ -356,9 +372,26 @@ class Follower:
                 self.warn(f"{ff.path} contains bytes that are not UTF-8; they are shown as \ufffd")
         if not data:
             ff.quiet_polls += 1
+            if lingering:
+                return None  # rotated away, but the PBX may still write to it until it reopens its log
             return Chunk(ff, b"", ff.offset, ff.line, True, True) if ff.rotated else None
         ff.quiet_polls = 0
-        return Chunk(ff, data, ff.offset, ff.line, at_eof and ff.rotated, at_eof, span or len(data))
+        if ff.linger_until > 0.0:
+            ff.linger_until = self.monotonic() + ROTATED_QUIET_SECONDS  # still being written: keep following
+            lingering = True
+        final = at_eof and ff.rotated and not lingering
+        return Chunk(ff, data, ff.offset, ff.line, final, at_eof, span or len(data))
+
+    def _rotated_moved(self, ff: FollowedFile) -> Chunk | None:
+        """A rotated file we still follow was renamed again (messages.1 -> .2) or removed: find it by inode."""
+        found = self._find_inode(ff.path, ff.device, ff.inode) if ff.inode else None
+        if found is not None and found != ff.path:
+            ff.path = found
+            return None  # read from its new name on the next poll
+        if ff.linger_until <= 0.0:
+            self.warn(f"{ff.path} was removed before GhostWatch finished reading it")
+        ff.linger_until = 0.0  # gone (or compressed): what was read is all there is
+        return Chunk(ff, b"", ff.offset, ff.line, True, True)
 
     def _choose_parser(self, ff: FollowedFile) -> bool:
         lines = head_lines(ff.path)
