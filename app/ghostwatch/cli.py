@@ -21,6 +21,7 @@ from .core.text import display_text
 from .paths import resources_dir
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+HEARTBEAT_SECONDS = 2.0  # `watch --ipc` tells the app it is alive this often (ui/monitor_process.py)
 FAIL_LEVELS = {"ghost": {Verdict.GHOST}, "attack": {Verdict.GHOST, Verdict.ATTACK},
                "suspicious": {Verdict.GHOST, Verdict.ATTACK, Verdict.SUSPICIOUS}}
 
@@ -193,6 +194,7 @@ class _JsonStream:
 def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
+    import time
 
     from .ingest import ipc
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
@@ -265,9 +267,15 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             while not monitor.settle(timeout=5) and monitor.failed is None:
                 pass
             done.set()
+        beat_cycles, beat_at = -1, 0.0
         while not done.wait(0.5):
             if monitor.failed is not None:
                 break
+            if args.ipc and time.monotonic() - beat_at >= HEARTBEAT_SECONDS:
+                # alive only while the pipeline still cycles (it does at least once a second, or is paused)
+                if monitor.cycles != beat_cycles or monitor.status.state == "paused":
+                    say(ipc.alive_line())
+                beat_cycles, beat_at = monitor.cycles, time.monotonic()
     except KeyboardInterrupt:
         pass
     finally:

@@ -4,12 +4,15 @@ competes with a flood's parsing for the interpreter, and a crash in parsing cann
 from __future__ import annotations
 
 import sys
+import time
 
-from PySide6.QtCore import QObject, QProcess, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
 from ..core.app_settings import AppSettings
 from ..ingest import ipc
 from ..ingest.pipeline import MonitorStatus
+
+STUCK_SECONDS = 30.0  # no heartbeat, batch or progress for this long: the monitor is stuck (killed, restarted)
 
 
 def monitor_command() -> list[str]:
@@ -24,7 +27,7 @@ class MonitorProcess(QObject):
     status = Signal(object)         # MonitorStatus
     progress = Signal(object)       # Progress
     warning = Signal(str)
-    failed = Signal(str)
+    failed = Signal(str)            # the monitor stopped (exited, crashed, was killed, or got stuck): why, in words
 
     def __init__(self, folders: list[str], settings: AppSettings, data_dir: str, import_history: bool,
                  retention_days: int, parent: QObject | None = None) -> None:
@@ -41,10 +44,26 @@ class MonitorProcess(QObject):
         self.process.finished.connect(self._finished)
         self.process.errorOccurred.connect(self._error)
         self._stopping = False
+        self._failed = False
+        self._stuck = False
         self._stderr_tail = b""
+        self.last_alive = time.monotonic()
+        self.started_at = time.monotonic()
+        self.watchdog = QTimer(self)
+        self.watchdog.setInterval(int(min(5.0, STUCK_SECONDS / 3) * 1000))
+        self.watchdog.timeout.connect(self._check_alive)
 
     def start(self) -> None:
+        self.last_alive = self.started_at = time.monotonic()
         self.process.start()
+        self.watchdog.start()
+
+    @property
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning and not self._failed
+
+    def pid(self) -> int:
+        return int(self.process.processId())
 
     def pause(self) -> None:
         self.process.write(b"pause\n")
@@ -55,6 +74,7 @@ class MonitorProcess(QObject):
     def stop(self, timeout_ms: int = 15000) -> None:
         """Ask the monitor to finish its batch and exit; it commits nothing half-way, so a kill is safe too."""
         self._stopping = True
+        self.watchdog.stop()
         if self.process.state() == QProcess.ProcessState.NotRunning:
             return
         self.process.write(b"stop\n")
@@ -71,6 +91,7 @@ class MonitorProcess(QObject):
             if msg is None:
                 continue
             kind, payload = msg
+            self.last_alive = time.monotonic()
             if kind == "batch":
                 self.batch.emit(*payload)
             elif kind == "status":
@@ -85,13 +106,34 @@ class MonitorProcess(QObject):
     def _stderr(self) -> None:
         self._stderr_tail = (self._stderr_tail + bytes(self.process.readAllStandardError()))[-4000:]
 
+    @Slot()
+    def _check_alive(self) -> None:
+        if self._stopping or self._failed or self.process.state() != QProcess.ProcessState.Running:
+            return
+        if time.monotonic() - self.last_alive > STUCK_SECONDS:
+            self._stuck = True
+            self.process.kill()  # it commits nothing half-way: killing loses nothing; _finished reports it
+
     @Slot(int, QProcess.ExitStatus)
-    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        if not self._stopping:
-            tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
-            self.failed.emit(f"the monitor stopped (exit {code}): {tail[-1] if tail else 'no message'}")
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self.watchdog.stop()
+        if self._stopping:
+            return
+        tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
+        if self._stuck:
+            why = f"the monitor stopped responding for {STUCK_SECONDS:.0f} seconds and was ended"
+        elif status == QProcess.ExitStatus.CrashExit:
+            why = "the monitor process was killed or crashed"
+        else:
+            why = f"the monitor stopped (exit {code}): {tail[-1] if tail else 'no message'}"
+        self._fail(why)
 
     @Slot(QProcess.ProcessError)
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self.failed.emit(f"cannot start the monitor: {self.process.errorString()}")
+            self._fail(f"cannot start the monitor: {self.process.errorString()}")
+
+    def _fail(self, why: str) -> None:
+        if not self._failed:  # once per process life
+            self._failed = True
+            self.failed.emit(why)
