@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ghostwatch.ingest.follow import ROTATED_QUIET_SECONDS, Follower, advance
+from ghostwatch.ingest.follow import ROTATED_QUIET_SECONDS, Follower
 
 from .harness import SIGNATURES, append, lines
 
@@ -80,11 +80,11 @@ def _read_all(follower: Follower) -> list[str]:
     for chunk in follower.poll():
         ff = chunk.source
         if ff.parser is None or not chunk.data:
-            advance(ff, chunk, 0, 0)
+            ff.advance(chunk, 0, 0)
         else:
             res = ff.parser.feed(chunk.data, chunk.line, chunk.final)
             out += [r.extension for r in res.records]
-            advance(ff, chunk, res.consumed, res.lines)
+            ff.advance(chunk, res.consumed, res.lines)
         if ff.done:
             follower.finished(ff)
     return out

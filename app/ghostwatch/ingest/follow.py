@@ -48,9 +48,9 @@ class Chunk:
     span: int = 0     # file bytes `data` stands for (more than its length when a huge line was cut)
 
 
-@dataclass
+@dataclass(eq=False)  # one object per file being read: compared (and hashed) by identity
 class FollowedFile:
-    """One file being read: its identity, where reading stopped, and its dialect's parser."""
+    """One file being read and its cursor: its identity, where reading stopped, its dialect's parser."""
 
     path: Path
     key: str                     # the position row's key (the live path, or the rotated file's own path)
@@ -78,6 +78,14 @@ class FollowedFile:
     def position(self) -> Position:
         return Position(self.key, self.device, self.inode, self.head, self.offset, self.line, self.skip,
                         self.parser.format if self.parser else None, self.done)
+
+    def advance(self, chunk: Chunk, consumed: int, lines: int) -> None:
+        """Move past `consumed` bytes of `chunk` (the parser may leave a pending record)."""
+        self.offset = chunk.offset + (chunk.span if consumed >= len(chunk.data) else consumed)
+        self.line = chunk.line + lines
+        self.skip = 0
+        if self.rotated and chunk.final and consumed >= len(chunk.data):
+            self.done = True
 
 
 @dataclass
@@ -196,24 +204,24 @@ class Follower:
             self.draining.append(ff)
 
     # -- reading --------------------------------------------------------------------------------------------
-    def poll(self, busy: set[int] | frozenset[int] = frozenset()) -> list[Chunk]:
-        """One chunk of new complete lines from every file that has some, except the `busy` ones (by id)."""
+    def poll(self, busy: set[FollowedFile] | frozenset[FollowedFile] = frozenset()) -> list[Chunk]:
+        """One chunk of new complete lines from every file that has some, except the `busy` ones."""
         chunks: list[Chunk] = []
         for ff in list(self.draining):
-            if id(ff) in busy:
+            if ff in busy:
                 continue
             chunk = self._read(ff, IMPORT_CHUNK)
             if chunk is not None:
                 chunks.append(chunk)
-        before = set(map(id, self.draining))
+        before = set(self.draining)
         for ff in list(self.files.values()):
-            if id(ff) in busy:
+            if ff in busy:
                 continue
             chunk = self._read_live(ff)
             if chunk is not None:
                 chunks.append(chunk)
         for ff in list(self.draining):  # rotated away just now: its rest belongs in the same transaction
-            if id(ff) not in before:
+            if ff not in before:
                 chunk = self._read(ff, IMPORT_CHUNK)
                 if chunk is not None:
                     chunks.append(chunk)
@@ -425,15 +433,6 @@ class Follower:
             files=sorted(k for k, f in self.files.items() if f.parser is not None),
             problems=[Problem(p, m) for p, m in sorted(self.problems.items())],
             waiting_for=[str(r) for r in self.missing_roots])
-
-
-def advance(ff: FollowedFile, chunk: Chunk, consumed: int, lines: int) -> None:
-    """Move a file's position past `consumed` bytes of `chunk` (the parser may leave a pending record)."""
-    ff.offset = chunk.offset + (chunk.span if consumed >= len(chunk.data) else consumed)
-    ff.line = chunk.line + lines
-    ff.skip = 0
-    if ff.rotated and chunk.final and consumed >= len(chunk.data):
-        ff.done = True
 
 
 def is_rotated_name(name: str) -> bool:

@@ -6,7 +6,6 @@ Files are read side by side and their records merged by time, so that correlatio
 
 from __future__ import annotations
 
-import heapq
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +20,7 @@ from ..core.report import Report
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from . import parse_worker
+from .merge import merge_by_time
 from .reader import FileStats, choose_parser, discover, iter_batches
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
         stats.format = parser.format
         streams.append(_batches(path, parser, stats))
     seen, classify, add = classifier.deduper.seen, classifier.classify, report.add
-    if len(streams) == 1:
-        merged: Iterable[Record] = chain.from_iterable(streams[0])
-    else:
-        merged = (rec for _when, _index, _seq, rec in
-                  heapq.merge(*(_timed(i, chain.from_iterable(s)) for i, s in enumerate(streams))))
-    for rec in merged:
+    for rec in merge_by_time([chain.from_iterable(s) for s in streams]):
         if rec.channel is not None and seen(rec):  # the same call reported by two logs
             continue
         event = classify(rec)
@@ -83,15 +78,6 @@ def _batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Reco
     except (OSError, EOFError) as exc:  # unreadable file, truncated .gz: report it, keep scanning the rest
         stats.error = _describe(exc)
         log.warning("cannot read %s: %s", path, stats.error)
-
-
-def _timed(index: int, records: Iterator[Record]) -> Iterator[tuple[float, int, int, Record]]:
-    """Key records by time, never going back within one file (undated records keep the time before them)."""
-    last = float("-inf")
-    for seq, rec in enumerate(records):
-        if rec.epoch is not None and rec.epoch > last:
-            last = rec.epoch
-        yield last, index, seq, rec
 
 
 def _describe(exc: BaseException) -> str:
