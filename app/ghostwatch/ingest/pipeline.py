@@ -31,7 +31,7 @@ from .reader import rotation_key
 
 log = logging.getLogger(__name__)
 
-COALESCE_SECONDS = 0.08       # observer events arriving together become one batch
+COALESCE_SECONDS = 0.03       # observer events arriving together become one batch (bench/live_monitor.py)
 SAFETY_POLL_SECONDS = 1.0     # also look without an event (missed events, directories appearing, permissions)
 POLLING_INTERVAL = 1.0        # PollingObserver's interval on network shares
 MAX_EVENTS_PER_COMMIT = 5000
@@ -231,7 +231,7 @@ class Monitor:
                 woke = self._wake.wait(SAFETY_POLL_SECONDS)
                 if self._stop.is_set():
                     break
-                if woke:
+                if woke and not self.polling:  # the polling observer's events already come once per interval
                     self._stop.wait(COALESCE_SECONDS)
                 self._wake.clear()
                 if self._paused.is_set():
