@@ -6,7 +6,6 @@ changed; it opens each file, reads what is new and closes it again (so Windows c
 
 from __future__ import annotations
 
-import grp
 import hashlib
 import logging
 import os
@@ -18,10 +17,16 @@ from datetime import datetime
 from pathlib import Path
 
 from ..core.formats import Parser, sniff
+from ..core.logfiles import is_rotated_name
 from ..core.signatures import Signatures
 from ..core.timeparse import Clock
 from ..store.history import Position
-from .reader import _ROTATED_DATE, _ROTATED_NUM, SKIP_SUFFIXES, head_lines, logical_name, open_log, rotation_key
+from .reader import SKIP_SUFFIXES, head_lines, logical_name, open_log, rotation_key
+
+try:
+    import grp  # POSIX only: names the group that may read a log, for the advice
+except ImportError:  # Windows
+    grp = None
 
 log = logging.getLogger(__name__)
 
@@ -435,16 +440,11 @@ class Follower:
             waiting_for=[str(r) for r in self.missing_roots])
 
 
-def is_rotated_name(name: str) -> bool:
-    base = name[:-3] if name.endswith(".gz") else name
-    return name.endswith(".gz") or bool(_ROTATED_NUM.match(base) or _ROTATED_DATE.match(base))
-
-
 def permission_advice(path: Path) -> str:
     """A clear, actionable message for a log GhostWatch may not read."""
     try:
         st = path.stat()
-        group = grp.getgrgid(st.st_gid).gr_name
+        group = grp.getgrgid(st.st_gid).gr_name if grp is not None else None
     except (OSError, KeyError):
         group = None
     if group and group != "root":

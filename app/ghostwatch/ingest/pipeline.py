@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ..core.classify import Classifier
 from ..core.events import Event
+from ..core.logfiles import now_epoch
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from ..store.history import History, Position
@@ -84,11 +85,6 @@ class MonitorStatus:
             n = len(self.files)
             return f"Watching {n} log file{'s' if n != 1 else ''} ({self.observer})."
         return self.state.capitalize() + "."
-
-
-def now_epoch(clock: Callable[[], datetime]) -> float:
-    """The clock's local wall time as an epoch in the log's convention (local time read as UTC)."""
-    return clock().replace(tzinfo=UTC).timestamp()
 
 
 class Monitor:

@@ -21,7 +21,7 @@ from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from . import parse_worker
 from .merge import merge_by_time
-from .reader import FileStats, choose_parser, discover, iter_batches
+from .reader import FileStats, choose_parser, describe_error, discover, iter_batches
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
         try:
             parser = choose_parser(path, signatures)
         except (OSError, EOFError) as exc:
-            stats.error = _describe(exc)
+            stats.error = describe_error(exc)
             continue
         if parser is None:
             stats.error = "format not recognised"
@@ -76,11 +76,5 @@ def _batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Reco
     try:
         yield from iter_batches(path, parser, stats)
     except (OSError, EOFError) as exc:  # unreadable file, truncated .gz: report it, keep scanning the rest
-        stats.error = _describe(exc)
+        stats.error = describe_error(exc)
         log.warning("cannot read %s: %s", path, stats.error)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
-    return f"{type(exc).__name__}: {exc}"
