@@ -105,3 +105,30 @@ def test_a_frozen_monitor_is_found_ended_and_restarted(qtbot, controller):
             pass
     _assert_loud(c, "stopped responding")
     _wait_watching_again(qtbot, c, first)
+
+
+def test_a_folder_it_cannot_read_is_loud_without_a_restart(qtbot, controller):
+    """The monitor reports a folder it may not read through its status line. The tests run as root, which reads
+    everything, so the status line a non-root monitor sends is fed through the real protocol decoder instead."""
+    from ghostwatch.ingest import ipc
+    from ghostwatch.ingest.follow import Problem
+    from ghostwatch.ingest.pipeline import MonitorStatus
+
+    c, _log = controller
+    qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
+    advice = ("Cannot read /var/log/asterisk: permission denied. Add your user to the 'asterisk' group "
+              "(sudo usermod -aG asterisk $USER), then log out and back in. GhostWatch retries by itself.")
+    line = ipc.status_line(MonitorStatus("failing", "inotify", (), (Problem("/var/log/asterisk", advice),)))
+    _kind, status = ipc.decode(line)
+    c.monitor.status.emit(status)
+    assert "cannot read" in c.window.strip.headline.text() and "usermod" in c.window.strip.monitoring.text()
+    c.window.refresh()
+    assert "cannot read" in c.window.strip.headline.text()
+    assert c.tray.state == "problem" and c.tray.icon_name == "ghostwatch-off" and "NOT watching" in c.tray.tooltip
+    assert [n.title for n in c.notifications] == ["GhostWatch cannot read your PBX's logs"]
+    c.monitor.status.emit(status)  # the same problem again: no second notification
+    assert len(c.notifications) == 1
+    assert not c.restart_timer.isActive() and c.monitor.running  # a restart would not help: the monitor retries
+    c.monitor.status.emit(MonitorStatus("live", "inotify", ("/var/log/asterisk/messages",)))
+    assert c.down is None and c.tray.state == "watching"
+    assert "cannot read" not in c.window.strip.headline.text()
