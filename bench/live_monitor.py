@@ -125,15 +125,15 @@ def stages(polling: bool, appends: int, rate: float) -> dict:
 
     def enqueue_(self, events, positions):
         t = time.perf_counter()
-        for ev, _ in events:
-            queued.setdefault(ev.record.call_id, t)
+        for row in events:  # (event, epoch, ...)
+            queued.setdefault(row[0].record.call_id, t)
         return orig[2](self, events, positions)
 
     def commit_(self, events, *a, **k):
         out = orig[3](self, events, *a, **k)
         t = time.perf_counter()
-        for ev, _ in events:
-            committed.setdefault(ev.record.call_id, t)
+        for row in events:
+            committed.setdefault(row[0].record.call_id, t)
         return out
 
     pipeline._Handler.dispatch, follow.Follower.poll = dispatch_, poll_

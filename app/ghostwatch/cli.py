@@ -219,13 +219,15 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         if args.ipc:
             say(ipc.batch_line(batch))
             return
-        with lock:
-            for event in batch.events:
+        with lock:  # an attempt is printed when it first shows, then again whenever more lines or its run change it
+            for i, (event, eid) in enumerate(zip(batch.events, batch.ids, strict=True)):
+                if not (args.all or event.verdict is not Verdict.NORMAL):
+                    continue
+                new = batch.is_new(i)
                 if args.json:
-                    if args.all or event.verdict is not Verdict.NORMAL:
-                        out.write(event_json(event) + "\n")
-                elif event.verdict is not Verdict.NORMAL or args.all:
-                    out.write(event_line(event) + "\n")
+                    out.write(event_json(event, f', "id": {eid}' + ("" if new else ', "update": true')) + "\n")
+                else:
+                    out.write(("" if new else "  updated: ") + event_line(event) + "\n")
             out.flush()
 
     def on_status(status: MonitorStatus) -> None:

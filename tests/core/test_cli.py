@@ -35,11 +35,31 @@ def demo_dir(tmp_path_factory) -> Path:
     return path
 
 
-def test_schema_copy_matches_shared_contract() -> None:
+def _extends(ours: object, theirs: object, where: str = "$") -> None:
+    """`ours` keeps everything `theirs` says (same types, required fields, enums); it may only add."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict), where
+        for key, value in theirs.items():
+            assert key in ours, f"{where}.{key} missing from our copy"
+            if key == "required":
+                assert set(value) <= set(ours[key]), f"{where}.required"
+            elif key == "description":
+                continue
+            else:
+                _extends(ours[key], value, f"{where}.{key}")
+    else:
+        assert ours == theirs, where
+
+
+def test_schema_copy_extends_shared_contract() -> None:
+    """Our copy is the shared contract plus optional fields (an attempt's id/update in `watch`, a source's run)."""
     shared = SHARED / "contract" / "scan-output.schema.json"
     if not shared.exists():
         pytest.skip("../shared/contract not present")
-    assert json.loads(shared.read_text()) == json.loads(SCHEMA_COPY.read_text())
+    ours = json.loads(SCHEMA_COPY.read_text())
+    _extends(ours, json.loads(shared.read_text()))
+    assert ours["$defs"]["source"]["properties"]["run"]["required"] == ["began", "ended", "attempts", "attacker"]
+    assert "run" not in ours["$defs"]["source"]["required"]  # scan output of the first release still validates
 
 
 def test_scan_json_on_demo_follows_contract(demo_dir: Path, schema: dict) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ghostwatch.cli import load_signatures
-from ghostwatch.core.classify import Classifier
+from ghostwatch.core.judge import Judge
 from ghostwatch.core.settings import DetectionSettings
 from ghostwatch.core.timeparse import Clock
 from ghostwatch.demo.write import write_logs
@@ -24,8 +24,8 @@ def test_line_by_line_equals_whole_scan(tmp_path: Path) -> None:
 
     sigs = load_signatures()
     parser = choose_parser(full, sigs, Clock(datetime(2026, 11, 26)))
-    classifier = Classifier(SETTINGS, sigs)
-    streamed: list[dict] = []
+    judge = Judge(SETTINGS, sigs)  # what the live monitor does: every attempt judged as its lines arrive
+    attempts: dict = {}
     data = full.read_bytes()
     pending = b""
     line_no = 1
@@ -34,9 +34,16 @@ def test_line_by_line_equals_whole_scan(tmp_path: Path) -> None:
         res = parser.feed(pending, line_no, final=False)
         line_no += res.lines
         pending = pending[res.consumed:]
-        streamed.extend(e.to_json() for e in classifier.process(res.records))
+        for rec in res.records:
+            attempts.update((a.id, a) for a, _new in judge.feed(rec))
     if pending:
         res = parser.feed(pending, line_no, final=True)
-        streamed.extend(e.to_json() for e in classifier.process(res.records))
-    assert streamed == whole
+        for rec in res.records:
+            attempts.update((a.id, a) for a, _new in judge.feed(rec))
+    streamed = [a.event.to_json() for a in attempts.values()]
+    assert sorted(streamed, key=_first_line) == sorted(whole, key=_first_line)
     assert any(e["format"] == "asterisk_sip_trace" for e in streamed)  # the multi-line block survived chunking
+
+
+def _first_line(event: dict) -> int:
+    return event["line"]

@@ -7,8 +7,10 @@ from ghostwatch.core.notify_policy import Notice, NotifyPolicy
 
 
 def notice(n: int, verdict: Verdict = Verdict.ATTACK, ip: str = "203.0.113.7", kind: str = "probe",
-           codes: tuple[str, ...] = ("scanner_user_agent",), hour: int | None = 3, caller: str | None = None):
-    return Notice(n, verdict, kind, ip, caller, "201", tuple(Reason(c, f"text of {c}") for c in codes), hour)
+           codes: tuple[str, ...] = ("scanner_user_agent",), hour: int | None = 3, caller: str | None = None,
+           outcome: str | None = None, user_agent: str | None = None):
+    return Notice(n, verdict, kind, ip, caller, "201", tuple(Reason(c, f"text of {c}") for c in codes), hour,
+                  outcome, user_agent)
 
 
 def test_first_event_from_a_source_notifies_then_a_burst_becomes_one_summary():
@@ -29,8 +31,21 @@ def test_ghost_call_words_and_levels():
     assert p.offer(notice(1, Verdict.ATTACK), 0.0) == []
     ghost = p.offer(notice(2, Verdict.GHOST, ip="198.51.100.4", kind="call", codes=("scanner_caller_id",),
                            caller="1001"), 1.0)
-    assert ghost[0].title == "Ghost call from 1001"
+    assert ghost[0].title == "Ghost call from 1001 reached extension 201"  # the log did not say whether it rang
     assert ghost[0].body.startswith("A call to extension 201 came from 198.51.100.4.")
+
+
+def test_a_ghost_call_that_rang_and_one_that_was_blocked_are_told_apart():
+    rang = NotifyPolicy(level="ghost").offer(
+        notice(1, Verdict.GHOST, ip="198.51.100.4", kind="call", codes=("scanner_caller_id",), caller="1001",
+               outcome="rang"), 1.0)[0]
+    assert rang.title == "Ghost call from 1001 rang extension 201"
+    assert rang.body.startswith("A call to extension 201 from 198.51.100.4 rang and nobody was there.")
+    blocked = NotifyPolicy(level="ghost").offer(
+        notice(2, Verdict.GHOST, ip="45.134.144.21", kind="call", codes=("scanner_user_agent",), caller="100",
+               outcome="rejected", user_agent="friendly-scanner"), 1.0)[0]
+    assert blocked.title == "Blocked ghost call from 45.134.144.21 (SIPVicious)"
+    assert "no phone rang" in blocked.body and "rang and nobody" not in blocked.body
     assert NotifyPolicy(level="off").offer(notice(3, Verdict.GHOST), 0.0) == []
     assert NotifyPolicy(level="attack").offer(notice(4, Verdict.SUSPICIOUS), 0.0) == []
     assert NotifyPolicy(level="suspicious").offer(notice(5, Verdict.SUSPICIOUS), 0.0) != []

@@ -34,14 +34,21 @@ class Collector:
         self.cond = threading.Condition()
         self.events: list = []
         self.ids: list[int] = []
+        self.updates: list[int] = []  # ids of attempts updated after they were first stored
         self.statuses: list[MonitorStatus] = []
         self.warnings: list[str] = []
         self.progress: list = []
 
     def on_batch(self, batch: Batch) -> None:
+        """New attempts are appended; an update replaces its attempt's event where it stands."""
         with self.cond:
-            self.events.extend(batch.events)
-            self.ids.extend(batch.ids)
+            for i, (event, eid) in enumerate(zip(batch.events, batch.ids, strict=True)):
+                if batch.is_new(i):
+                    self.events.append(event)
+                    self.ids.append(eid)
+                else:
+                    self.updates.append(eid)
+                    self.events[self.ids.index(eid)] = event
             self.cond.notify_all()
 
     def on_status(self, status: MonitorStatus) -> None:

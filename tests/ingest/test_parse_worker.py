@@ -48,7 +48,7 @@ def test_child_parsing_gives_what_in_process_parsing_gives(office: Path, monkeyp
     assert forked == local  # every event, in the same order, with the same verdicts and reasons
     assert [f.to_json() for f in forked_result.files] == [f.to_json() for f in local_result.files]
     assert forked_result.report.summary() == local_result.report.summary()
-    assert forked_result.duplicates == local_result.duplicates
+    assert forked_result.joined == local_result.joined
     assert multiprocessing.active_children() == []
 
 

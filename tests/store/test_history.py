@@ -125,3 +125,54 @@ def test_migration_backup_is_made_before_upgrading(tmp_path, monkeypatch):
     assert backup.exists()
     assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == VERSION
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == VERSION + 1
+
+
+def test_a_history_written_by_the_first_release_upgrades_in_place(tmp_path):
+    """Schema 1 (one event per log line, no evidence column), as release 1 wrote it, opens and keeps its events."""
+    from ghostwatch.store.schema import MIGRATIONS, _statements
+
+    path = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO reason_sets (id, json) VALUES (1, ?)", ('[{"code": "scanner_caller_id", "text": "t"}]',))
+    conn.execute("INSERT INTO events (epoch, time, file, line, format, kind, source_ip, source_port, caller_id, "
+                 "caller_name, extension, user_agent, call_id, outcome, verdict, rank, reasons_id, raw, channel, tags, "
+                 "failure) VALUES (?, NULL, '/var/log/asterisk/full', 12, 'asterisk', 'call', '203.0.113.7', 5060, "
+                 "'1001', NULL, '201', NULL, NULL, 'rejected', 'ghost', 3, 1, 'the old line', NULL, '', 0)", (T0,))
+    conn.execute("INSERT INTO counts VALUES (60, ?, 'ghost', 1)", (T0,))
+    conn.close()
+
+    h = History(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == VERSION >= 2
+    assert (tmp_path / "history.sqlite3.v1.bak").exists()
+    reader = HistoryReader(path)
+    try:
+        old = reader.event(1)
+        assert (old.caller_id, str(old.verdict), old.raw) == ("1001", "ghost", ("the old line",))
+        assert [(e.file, e.line, e.format) for e in old.lines] == [("/var/log/asterisk/full", 12, "asterisk")]
+        # the new release goes on numbering after the old rows and stores joined evidence
+        new_event, at = ev(2, Verdict.GHOST, at=T0 + 60)
+        ids = h.commit([(new_event, at, h.next_id(), None)], [], now=T0)
+        assert ids == [2] and reader.totals(T0, T0 + 86400)["ghost"] == 2
+    finally:
+        reader.close()
+        h.close()
+
+
+def test_an_update_moves_the_aggregates_from_the_old_verdict_to_the_new(tmp_path):
+    h = History(tmp_path / "h.db")
+    reader = HistoryReader(tmp_path / "h.db")
+    try:
+        first, at = ev(1, Verdict.SUSPICIOUS)
+        [eid] = h.commit([(first, at, 1, None)], [], now=T0)
+        upgraded = first._replace(verdict=Verdict.ATTACK, reasons=(Reason("brute_force", "guessing"),))
+        assert h.commit([(upgraded, at, eid, History.counted(first, at))], [], now=T0) == [eid]
+        assert reader.totals(T0, T0 + 86400) == {"ghost": 0, "attack": 1, "suspicious": 0, "normal": 0}
+        assert [(s.ip, s.events, s.attack, s.suspicious) for s in reader.top_sources(T0, T0 + 86400)] == \
+            [("203.0.113.7", 1, 1, 0)]
+        assert reader.count() == 1 and str(reader.event(eid).verdict) == "attack"
+    finally:
+        reader.close()
+        h.close()

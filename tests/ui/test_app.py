@@ -50,8 +50,12 @@ def test_appended_ghost_calls_reach_table_plot_and_notifications(qtbot, controll
     c.window.refresh()
     assert c.window.plot.buckets.total("ghost") == 2
     titles = [n.title for n in c.notifications]
-    assert titles == ["Ghost call from 1001", "Ghost call from 100"]  # one per new source
-    assert c.window.strip.alert.text().startswith("Ghost call from 100 — A call came from 203.0.113.2.")  # no tray
+    # one per new source; the PBX refused both INVITEs ("No matching endpoint"): nothing rang, and every text says so
+    assert titles == ["Blocked ghost call from 203.0.113.1", "Blocked ghost call from 203.0.113.2"]
+    assert c.window.strip.alert.text().startswith(  # no tray: alerts show in the window
+        "Blocked ghost call from 203.0.113.2 — The PBX refused a call from 203.0.113.2: no phone rang.")
+    qtbot.waitUntil(lambda: c.window.strip.headline.text() != "Quiet today.", timeout=5000)
+    assert c.window.strip.headline.text() == "2 ghost calls today, all blocked by the PBX: no phone rang."
     assert not c.tray.available
 
 
@@ -155,7 +159,7 @@ def test_a_flood_is_one_notification_and_a_counted_summary(qtbot, controller):
     qtbot.waitUntil(lambda: c.reader.count() == 2000, timeout=30000)
     qtbot.waitUntil(lambda: c.policy.sources.get("203.0.113.7") is not None
                     and c.policy.sources["203.0.113.7"].pending == 1999, timeout=10000)
-    assert [n.title for n in c.notifications] == ["Ghost call from 1000"]
+    assert [n.title for n in c.notifications] == ["Blocked ghost call from 203.0.113.7"]
     summary = c.policy.flush(now=c.policy.sources["203.0.113.7"].last_notified + 121)
     assert [n.title for n in summary] == ["Ghost calls 203.0.113.7: 1999 calls in 2 minutes"]
 

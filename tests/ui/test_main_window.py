@@ -32,7 +32,7 @@ def test_plot_counts_bucket_click_filters_the_table(qtbot, store):
     w.refresh()
     assert w.plot.buckets.total("ghost") == 3 and w.plot.buckets.total("attack") == 5
     assert w.strip.counts["ghost"].text() == "3 ghost calls"
-    assert w.strip.headline.text().startswith("3 ghost calls today")
+    assert w.strip.headline.text().startswith("3 ghost calls rang phones today")  # let in towards a phone
     assert w.model.rowCount() == 8
     with qtbot.waitSignal(w.plot.bucketClicked):
         w.plot.bucketClicked.emit(T0 + 3600, T0 + 3600 + 900)
@@ -66,7 +66,7 @@ def test_detail_pane_shows_hostile_text_as_plain_text(qtbot, store):
     w.show()
     w.table.selectRow(0)
     d = w.detail
-    assert d.title.text().startswith("Ghost call: call from <b>1001</b>")
+    assert d.title.text().startswith("Ghost call from <b>1001</b>")
     for label in d.findChildren(QLabel):
         assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
         assert "\u202e" not in label.text() and "\x1b" not in label.text()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .correlate import CallDeduper, Correlator
-from .events import Event, Kind, Outcome, Reason, Record, Verdict, make_event
+from .correlate import Correlator
+from .events import Event, Evidence, Kind, Outcome, Reason, Record, Verdict, make_event
 from .netaddr import is_ip_literal, is_local
 from .numbers import implausible, looks_international
 from .settings import DetectionSettings
@@ -33,13 +33,15 @@ _TAG_TEXT = {
 
 
 class Classifier:
-    """Turns records into events. One instance per stream: it owns the correlation state."""
+    """Judges attempts. One instance per stream: it owns the correlation state.
+
+    `core/judge.py` joins a PBX's lines into attempts and calls `judge` once per change of an attempt, with the
+    behaviour reasons correlation gave it once; `classify` judges a single record on its own (tools, tests)."""
 
     def __init__(self, settings: DetectionSettings, signatures: Signatures) -> None:
         self.settings = settings
         self.signatures = signatures
         self.correlator = Correlator(settings.thresholds)
-        self.deduper = CallDeduper()
         self._tag_reasons: dict[tuple[str, str | None], Reason] = {}
         self._reasons: dict[tuple[str, str], Reason] = {}
         # The settings are frozen: test the networks' emptiness once, not for every record.
@@ -47,23 +49,27 @@ class Classifier:
         self._blocklist = settings.blocklist if settings.blocklist else None
 
     def process(self, records: list[Record]) -> list[Event]:
-        """Classify records in order, dropping second sightings of the same call (see `CallDeduper`)."""
-        return [self.classify(rec) for rec in records if not self.deduper.seen(rec)]
+        """Classify records one by one, each its own attempt (tests and tools; streams go through core/judge.py)."""
+        return [self.classify(rec) for rec in records]
 
     def classify(self, rec: Record) -> Event:
         trusted = rec.source_ip in self._trusted if self._trusted is not None else False
+        behaviour = self.correlator.observe(rec, trusted) if rec.source_ip is not None else ()
+        return self.judge(rec, behaviour, trusted)
+
+    def judge(self, rec: Record, behaviour: tuple[Reason, ...] | list[Reason], trusted: bool,
+              evidence: tuple[Evidence, ...] = ()) -> Event:
+        """The event of an attempt whose (merged) record is `rec`, given what correlation said of it."""
         reasons = self._rules(rec, trusted)
-        if rec.source_ip is not None:
-            behaviour = self.correlator.observe(rec, trusted)
-            if behaviour:
-                if reasons:
-                    codes = {r.code for r in reasons}  # the log itself may already have said "flood"
-                    reasons.extend(r for r in behaviour if r.code not in codes)
-                else:
-                    reasons = behaviour
+        if behaviour:
+            if reasons:
+                codes = {r.code for r in reasons}  # the log itself may already have said "flood"
+                reasons.extend(r for r in behaviour if r.code not in codes)
+            else:
+                reasons = list(behaviour)
         if not reasons:
-            return make_event((rec, Verdict.NORMAL, ()))
-        return make_event((rec, self._verdict(rec, reasons, trusted), tuple(reasons)))
+            return make_event((rec, Verdict.NORMAL, (), evidence))
+        return make_event((rec, self._verdict(rec, reasons, trusted), tuple(reasons), evidence))
 
     # -- rules on the record itself ---------------------------------------------------------------------------
     def _rules(self, rec: Record, trusted: bool) -> list[Reason]:

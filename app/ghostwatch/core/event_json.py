@@ -47,8 +47,18 @@ def _reasons(reasons: tuple[Reason, ...]) -> str:
     return text
 
 
-def event_json(event: Event) -> str:
-    record, verdict, reasons = event
+def _evidence(event: Event) -> str:
+    lines = event[3]
+    t = _TEXT
+    if not lines:
+        record = event[0]
+        return f'[{{"file": {t[record[1]]}, "line": {int(record[2])}, "format": {t[record[3]]}}}]'
+    return "[" + ", ".join(f'{{"file": {t[e[0]]}, "line": {int(e[1])}, "format": {t[e[2]]}}}' for e in lines) + "]"
+
+
+def event_json(event: Event, extra: str = "") -> str:
+    """The event's JSON object; `extra` (`, "key": value` pairs, already encoded) is added at its end."""
+    record, verdict, reasons = event[0], event[1], event[2]
     time, file, line, fmt, kind, ip, port, caller_id, caller_name, extension, user_agent, call_id, outcome = \
         record[:13]  # the contract's fields, in Record's order (checked in tests/core/test_event_json.py)
     t = _TEXT
@@ -56,4 +66,4 @@ def event_json(event: Event) -> str:
             f'"kind": {t[kind]}, "source_ip": {t[ip]}, "source_port": {"null" if port is None else int(port)}, '
             f'"caller_id": {t[caller_id]}, "caller_name": {t[caller_name]}, "extension": {t[extension]}, '
             f'"user_agent": {t[user_agent]}, "call_id": {_str(call_id)}, "outcome": {t[outcome]}, '
-            f'"verdict": {t[verdict]}, "reasons": {_reasons(reasons)}}}')
+            f'"verdict": {t[verdict]}, "reasons": {_reasons(reasons)}, "evidence": {_evidence(event)}{extra}}}')

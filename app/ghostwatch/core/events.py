@@ -93,17 +93,42 @@ make_record = partial(tuple.__new__, Record)
 """`make_record(values)`: a Record from all its fields in order, without keyword handling (hot paths only)."""
 
 
+class Evidence(NamedTuple):
+    """One log line (or SIP trace block) that reported an attempt."""
+
+    file: str
+    line: int
+    format: str
+    raw: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "format": self.format}
+
+
 class Event(NamedTuple):
-    """A classified record: the unit stored, shown, notified and printed. Immutable (a tuple, cheap to make)."""
+    """A classified attempt: the unit stored, shown, notified and printed. Immutable (a tuple, cheap to make).
+
+    `record` holds the attempt's fields merged from all its lines (see core/join.py); `evidence` lists those lines,
+    empty when the attempt is its record's one line.
+    """
 
     record: Record
     verdict: Verdict
     reasons: tuple[Reason, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
     def __getattr__(self, name: str) -> Any:  # convenient read access to the record's fields
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.record, name)
+
+    @property
+    def lines(self) -> tuple[Evidence, ...]:
+        """Every line that reported this attempt (at least its record's own)."""
+        if self.evidence:
+            return self.evidence
+        r = self.record
+        return (Evidence(r.file, r.line, r.format, r.raw),)
 
     def to_json(self) -> dict[str, Any]:
         r = self.record
@@ -123,8 +148,9 @@ class Event(NamedTuple):
             "outcome": str(r.outcome) if r.outcome is not None else None,
             "verdict": str(self.verdict),
             "reasons": [reason.to_json() for reason in self.reasons],
+            "evidence": [e.to_json() for e in self.lines],
         }
 
 
 make_event = partial(tuple.__new__, Event)
-"""`make_event((record, verdict, reasons))`: an Event without keyword handling (hot paths only)."""
+"""`make_event((record, verdict, reasons, evidence))`: an Event without keyword handling (hot paths only)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .classify import headline
 from .events import Reason, Verdict
 from .hours import Hours
+from .summary_words import attempt_title, rang
 from .text import display_text
 
 LEVELS = {
@@ -39,6 +40,8 @@ class Notice:
     extension: str | None
     reasons: tuple[Reason, ...]
     hour: int | None = None  # the event's hour of day, for quiet hours
+    outcome: str | None = None  # for calls: rang / answered / rejected / unknown
+    user_agent: str | None = None
 
     @property
     def compromise(self) -> bool:
@@ -170,12 +173,19 @@ def _why(n: Notice) -> str:
 
 
 def _first(n: Notice) -> Notification:
+    title = attempt_title(n.verdict, n.kind, n.outcome, n.source_ip, n.caller_id, n.extension,
+                          [r.code for r in n.reasons], n.user_agent)
     if n.verdict is Verdict.GHOST:
-        caller = display_text(n.caller_id, 24) or "an unknown caller"
         to = f" to extension {display_text(n.extension, 16)}" if n.extension else ""
-        return Notification(f"Ghost call from {caller}", f"A call{to} came from {_who(n)}. {_why(n)}", n.event_id)
+        if rang(n.outcome):
+            said = f"A call{to} from {_who(n)} rang and nobody was there."
+        elif n.outcome == "rejected":
+            said = f"The PBX refused a call{to} from {_who(n)}: no phone rang."
+        else:
+            said = f"A call{to} came from {_who(n)}."
+        return Notification(title, f"{said} {_why(n)}", n.event_id)
     if n.verdict is Verdict.ATTACK:
-        return Notification(f"Attack from {_who(n)}", _why(n), n.event_id)
+        return Notification(title, _why(n), n.event_id)
     return Notification(f"Suspicious activity from {_who(n)}", _why(n), n.event_id)
 
 

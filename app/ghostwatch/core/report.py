@@ -17,10 +17,14 @@ class SourceSummary:
     first_seen: str | None = None
     last_seen: str | None = None
     reasons: Counter[str] = field(default_factory=Counter)
+    run: dict[str, Any] | None = None  # its attacking run (else its latest): began, ended, attempts, attacker
 
     def to_json(self) -> dict[str, Any]:
-        return {"ip": self.ip, "verdict": self.verdict.value, "events": self.events, "first_seen": self.first_seen,
-                "last_seen": self.last_seen, "reasons": [code for code, _ in self.reasons.most_common()]}
+        out = {"ip": self.ip, "verdict": self.verdict.value, "events": self.events, "first_seen": self.first_seen,
+               "last_seen": self.last_seen, "reasons": [code for code, _ in self.reasons.most_common()]}
+        if self.run is not None:
+            out["run"] = self.run
+        return out
 
 
 class Report:

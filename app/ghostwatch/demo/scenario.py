@@ -170,6 +170,8 @@ def _ghost_call(w: _Writer, rng: random.Random, at: datetime, caller: str) -> No
     w.log(at, "VERBOSE", "pbx.c", f'Executing [201@from-sip-external:2] Dial("{chan}", "PJSIP/201,20") in new stack',
           cid, lwp=2500)
     ring = rng.randint(3, 5)
+    w.log(at + timedelta(seconds=1), "VERBOSE", "app_dial.c", f"PJSIP/201-{w.chan + 1:08x} is ringing", cid)
+    w.log(at + timedelta(seconds=ring), "VERBOSE", "app_dial.c", "Nobody picked up in 20000 ms", cid)
     w.cdr(at, caller, "201", "from-sip-external", f'"{caller}" <{caller}>', chan, f"PJSIP/201-{w.chan + 1:08x}",
           "Dial", "PJSIP/201,20", ring, 0)
 

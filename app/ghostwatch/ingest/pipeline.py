@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..core.classify import Classifier
 from ..core.events import Event
+from ..core.judge import Judge
 from ..core.logfiles import now_epoch
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
@@ -44,11 +44,18 @@ OBSERVER_WORDS = {"InotifyObserver": "inotify", "PollingObserver": "polling", "F
 
 @dataclass(frozen=True)
 class Batch:
-    """Events stored by one transaction, with their history ids and the epoch each is filed under."""
+    """Events stored by one transaction, with their history ids and the epoch each is filed under.
+
+    An attempt's event is stored when its first line arrives and updated in place as its other lines arrive or its
+    source's run turns out to be an attack: `new[i]` says whether `ids[i]` was stored for the first time."""
 
     events: tuple[Event, ...]
     ids: tuple[int, ...]
     epochs: tuple[float, ...]
+    new: tuple[bool, ...] = ()
+
+    def is_new(self, i: int) -> bool:
+        return self.new[i] if self.new else True
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,9 @@ class Monitor:
         self.polling = polling
         self.import_history = import_history
         self.retention_days = retention_days
-        self.classifier = Classifier(settings, signatures)
+        self.judge = Judge(settings, signatures, start_id=history.next_id())
+        self.classifier = self.judge.classifier
+        self._stored: dict[int, tuple] = {}  # attempt id -> what its stored row counts (see History.commit)
         self.follower: Follower | None = None
         self.observer = None
         self.observer_kind = "polling" if polling else "none"
@@ -328,13 +337,23 @@ class Monitor:
         released = release(self._held, order, MAX_EVENTS_PER_COMMIT)
         touched.update(ff for _rec, _key, ff in released)
         now = now_epoch(self.clock)
-        events: list[tuple[Event, float]] = []
-        seen, classify = self.classifier.deduper.seen, self.classifier.classify
+        changed: dict[int, tuple] = {}
+        feed, stored = self.judge.feed, self._stored
         for rec, key, _k in released:
-            if seen(rec):
-                continue
-            epoch = rec.epoch if rec.epoch is not None else (key if key != float("-inf") else now)
-            events.append((classify(rec), epoch))
+            for attempt, _created in feed(rec):
+                if attempt.first == float("-inf"):  # an undated first line: filed under the time around it
+                    attempt.first = key if key != float("-inf") else now
+                before = changed.get(attempt.id)  # changed twice in one batch: still new, or one update
+                previous = before[3] if before is not None else stored.get(attempt.id)
+                changed[attempt.id] = (attempt.event, attempt.first, attempt.id, previous)
+                stored[attempt.id] = History.counted(attempt.event, attempt.first)
+        events = list(changed.values())
+        for attempt in self.judge.expire():  # no later line can join these: forget what their rows count
+            if not attempt.pending:
+                stored.pop(attempt.id, None)
+        if len(stored) > 200_000:  # a run still pending that long is final as it stands
+            for key in list(stored)[:100_000]:
+                del stored[key]
         positions: list[Position] = []
         for ff in touched:
             held = self._held.get(ff)
@@ -366,7 +385,7 @@ class Monitor:
         return waiting_input or any(h.items for h in self._held.values())
 
     # -- the writer thread: SQLite works (without the GIL) while the next lines are parsed -------------------
-    def _enqueue(self, events: list[tuple[Event, float]], positions: list[Position]) -> None:
+    def _enqueue(self, events: list[tuple], positions: list[Position]) -> None:
         while True:  # a bounded queue: when the disk is slower than the log, parsing waits
             if self.failed is not None:
                 raise RuntimeError("the history writer stopped") from self.failed
@@ -387,7 +406,8 @@ class Monitor:
                 events, positions = item
                 ids = self.history.commit(events, positions, time.time())
                 if events and self.on_batch is not None:
-                    self.on_batch(Batch(tuple(e for e, _ in events), tuple(ids), tuple(p for _, p in events)))
+                    self.on_batch(Batch(tuple(e[0] for e in events), tuple(ids), tuple(e[1] for e in events),
+                                        tuple(e[3] is None for e in events)))
             except BaseException as exc:  # noqa: BLE001 - disk full, database locked: say so, stop storing
                 self.failed = exc
                 log.exception("cannot store events")
@@ -402,11 +422,8 @@ class Monitor:
             return
         week = self.settings.thresholds.compromise_window_seconds
         trusted = self.settings.trusted
-        for rec in self.history.replay_records(latest - REPLAY_SECONDS, latest - week):
-            if self.classifier.deduper.seen(rec):
-                continue
+        for rec in self.history.replay_records(latest - REPLAY_SECONDS, latest - week):  # one per attempt
             self.classifier.correlator.observe(rec, rec.source_ip in trusted)
-        self.classifier.deduper.dropped = 0
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _import_size(self) -> tuple[int, int]:

@@ -1,7 +1,9 @@
-"""`ghostwatch scan`: read files and directories once, classify every record, aggregate per source.
+"""`ghostwatch scan`: read files and directories once, judge every attempt, aggregate per source.
 
-Files are read side by side and their records merged by time, so that correlation sees one PBX's `full`,
-`security` and CDR logs in the order things happened, exactly as live following would.
+Files are read side by side and their records merged by time, so that joining and correlation see one PBX's
+`full`, `security` and CDR logs in the order things happened, exactly as live following would. An attempt's event
+is printed once it is final: no later line can join it (its window of log time passed) and its source's run can no
+longer upgrade it (see core/episodes.py).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from ..core.classify import Classifier
 from ..core.events import Event, Record
 from ..core.formats import Parser
+from ..core.join import Attempt
+from ..core.judge import Judge
 from ..core.report import Report
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
@@ -30,14 +33,14 @@ log = logging.getLogger(__name__)
 class ScanResult:
     report: Report
     files: list[FileStats] = field(default_factory=list)
-    duplicates: int = 0
+    joined: int = 0         # lines that joined an attempt another line had started
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, signatures: Signatures,
          on_event: Callable[[Event], None] | None = None) -> ScanResult:
     """Scan `paths`; every event goes to `on_event` as it is classified. Raises ScanError for a bad path."""
     files = discover(paths)
-    classifier = Classifier(settings, signatures)
+    judge = Judge(settings, signatures)
     report = Report()
     result = ScanResult(report)
     streams = []
@@ -54,16 +57,49 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
             continue
         stats.format = parser.format
         streams.append(_batches(path, parser, stats))
-    seen, classify, add = classifier.deduper.seen, classifier.classify, report.add
-    for rec in merge_by_time([chain.from_iterable(s) for s in streams]):
-        if rec.channel is not None and seen(rec):  # the same call reported by two logs
-            continue
-        event = classify(rec)
-        add(event)
+    merged = merge_by_time([chain.from_iterable(s) for s in streams])
+    add = report.add
+
+    def finish(attempt: Attempt) -> None:
+        if attempt.done:
+            return
+        attempt.done = True
+        add(attempt.event)
         if on_event is not None:
-            on_event(event)
-    result.duplicates = classifier.deduper.dropped
+            on_event(attempt.event)
+
+    feed, joiner, episodes = judge.feed, judge.joiner, judge.episodes
+    sweep_at = float("-inf")
+    for rec in merged:
+        changes = feed(rec)
+        if len(changes) > 1:  # the run turned out to be an attack: earlier attempts were upgraded
+            for attempt, _new in changes[1:]:
+                attempt.pending = False
+                if attempt.closed:
+                    finish(attempt)
+        now = joiner.now
+        if now >= sweep_at:  # once a second of log time: what no later line can change any more
+            sweep_at = now + 1.0
+            _settle(joiner.expire(), episodes.ended(now), finish)
+    _settle(joiner.drain(), list(episodes.runs.values()), finish)
+    for ip, run in episodes.worst.items():
+        src = report.sources.get(ip)
+        if src is not None:
+            src.run = run.to_json()
+    result.joined = joiner.joined
     return result
+
+
+def _settle(closed: list[Attempt], ended_runs: list, finish: Callable[[Attempt], None]) -> None:
+    for attempt in closed:
+        if not attempt.pending:
+            finish(attempt)
+    for run in ended_runs:
+        for attempt in run.pending:
+            attempt.pending = False
+            if attempt.closed:
+                finish(attempt)
+        run.pending.clear()
 
 
 def _batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Record]]:

@@ -35,8 +35,10 @@ class Position:
 
 EVENT_COLUMNS = ("epoch", "time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id",
                  "caller_name", "extension", "user_agent", "call_id", "outcome", "verdict", "rank", "reasons_id", "raw",
-                 "channel", "tags", "failure")
-_INSERT_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+                 "channel", "tags", "failure", "evidence")
+_INSERT_EVENT = (f"INSERT INTO events (id, {', '.join(EVENT_COLUMNS)}) "
+                 f"VALUES (?, {', '.join('?' * len(EVENT_COLUMNS))})")
+_UPDATE_EVENT = f"UPDATE events SET {', '.join(c + ' = ?' for c in EVENT_COLUMNS)} WHERE id = ?"
 
 
 class History:
@@ -76,87 +78,62 @@ class History:
             self.conn.execute("DELETE FROM positions WHERE path = ?", (path,))
 
     # -- the one transaction --------------------------------------------------------------------------------
-    def commit(self, events: Iterable[tuple[Event, float]], positions: Iterable[Position], now: float) -> list[int]:
-        """Store events (each with the epoch to file it under) and the positions that produced them, atomically.
+    def next_id(self) -> int:
+        """The id the next new event gets (the live pipeline numbers attempts itself, to update them later)."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetchone()[0]
 
-        Returns the new events' ids in order.
+    @staticmethod
+    def counted(event: Event, epoch: float) -> tuple[float, str, int, str | None]:
+        """What an event's row adds to the aggregates: (epoch, verdict, rank, source address)."""
+        return (epoch, str(event.verdict), event.verdict.rank, event.record.source_ip)
+
+    def commit(self, events: Iterable[tuple], positions: Iterable[Position], now: float) -> list[int]:
+        """Store events and the positions that produced them, atomically. Returns the events' ids in order.
+
+        Each item is `(event, epoch)` (a new event, numbered here) or `(event, epoch, id, previous)`: a new event
+        with its id when `previous` is None, else an update of event `id`, whose row counted `previous` (see
+        `counted`) in the aggregates; the aggregates move from what it counted to what it counts now.
         """
-        events = list(events)
-        rows = [_event_row(ev, epoch) for ev, epoch in events]
+        items = list(events)
         counts: dict[tuple[int, int, str], int] = defaultdict(int)
         days: dict[tuple[int, str], list] = {}
         sources: dict[str, list] = {}
-        for (ev, epoch), row in zip(events, rows, strict=True):
-            verdict = row[14]
-            for res in RESOLUTIONS:
-                counts[(res, int(epoch // res) * res, verdict)] += 1
-            ip = ev.record.source_ip
-            if ip is None:
-                continue
-            rank = row[15]
-            src = sources.get(ip)
-            if src is None:
-                src = sources[ip] = [epoch, epoch, 1, int(rank > 0), rank, set(r.code for r in ev.reasons), 0, 0, 0]
+        inserts: list[tuple] = []
+        updates: list[tuple] = []
+        for item in items:
+            ev, epoch = item[0], item[1]
+            eid, previous = (item[2], item[3]) if len(item) > 2 else (None, None)
+            row = _event_row(ev, epoch)
+            if previous is not None:
+                updates.append((row, eid))
+                _count(counts, days, sources, previous, -1, ())
             else:
-                src[0] = min(src[0], epoch)
-                src[1] = max(src[1], epoch)
-                src[2] += 1
-                src[3] += rank > 0
-                src[4] = max(src[4], rank)
-                src[5].update(r.code for r in ev.reasons)
-            if rank > 0:
-                src[5 + rank] += 1  # suspicious (1), attack (2), ghost (3) -> columns 6, 7, 8
-            if rank > 0:
-                key = (int(epoch // DAY) * DAY, ip)
-                d = days.get(key)
-                if d is None:
-                    d = days[key] = [0, 0, 0.0, 0, 0, 0]
-                d[0] += 1
-                d[1] = max(d[1], rank)
-                d[2] = max(d[2], epoch)
-                d[3 + ("ghost", "attack", "suspicious").index(verdict)] += 1
+                inserts.append((row, eid))
+            _count(counts, days, sources, self.counted(ev, epoch), 1, ev.reasons)
         with self._lock:
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
+                next_id = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]) + 1
                 ids: list[int] = []
-                if rows:
-                    first = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]) + 1
-                    rows = [self._with_reason_set(row) for row in rows]
-                    conn.executemany(_INSERT_EVENT, rows)
-                    ids = list(range(first, first + len(rows)))
-                conn.executemany(
-                    "INSERT INTO counts (res, bucket, verdict, n) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (res, bucket, verdict) DO UPDATE SET n = n + excluded.n",
-                    [(res, bucket, verdict, n) for (res, bucket, verdict), n in counts.items()])
-                conn.executemany(
-                    "INSERT INTO source_days (day, ip, n, rank, last, ghost, attack, suspicious) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, ip) DO UPDATE SET n = n + excluded.n, "
-                    "rank = MAX(rank, excluded.rank), last = MAX(last, excluded.last), "
-                    "ghost = ghost + excluded.ghost, attack = attack + excluded.attack, "
-                    "suspicious = suspicious + excluded.suspicious",
-                    [(day, ip, *vals) for (day, ip), vals in days.items()])
-                known: dict[str, str] = {}
-                ips = list(sources)
-                for i in range(0, len(ips), 500):  # one query per 500 addresses, not one per address
-                    part = ips[i:i + 500]
-                    known.update(conn.execute(f"SELECT ip, reasons FROM sources WHERE ip IN "
-                                              f"({', '.join('?' * len(part))})", part).fetchall())
-                upserts = []
-                for ip, (first_seen, last_seen, n, flagged, rank, codes, sus, att, gho) in sources.items():
-                    old = known.get(ip)
-                    if old:
-                        codes |= set(old.split(","))
-                    upserts.append((ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000],
-                                    gho, att, sus))
-                conn.executemany(
-                    "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons, ghost, attack, "
-                    "suspicious) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (ip) DO UPDATE SET first = MIN(first, excluded.first), "
-                    "last = MAX(last, excluded.last), events = events + excluded.events, "
-                    "flagged = flagged + excluded.flagged, rank = MAX(rank, excluded.rank), "
-                    "reasons = excluded.reasons, ghost = ghost + excluded.ghost, "
-                    "attack = attack + excluded.attack, suspicious = suspicious + excluded.suspicious", upserts)
+                new_rows = []
+                for row, eid in inserts:
+                    if eid is None:
+                        eid, next_id = next_id, next_id + 1
+                    else:
+                        next_id = max(next_id, eid + 1)
+                    new_rows.append((eid, *self._with_reason_set(row)))
+                if new_rows:
+                    conn.executemany(_INSERT_EVENT, new_rows)
+                if updates:
+                    conn.executemany(_UPDATE_EVENT, [(*self._with_reason_set(row), eid) for row, eid in updates])
+                by_row = iter(r[0] for r in new_rows)
+                for item in items:
+                    if len(item) > 2 and item[3] is not None:
+                        ids.append(item[2])
+                    else:
+                        ids.append(next(by_row))
+                self._store_aggregates(conn, counts, days, sources)
                 conn.executemany(
                     "INSERT OR REPLACE INTO positions (path, device, inode, head, offset, line, skip, format, done, "
                     "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -164,10 +141,55 @@ class History:
                      for p in positions])
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 self._reason_ids.clear()  # ids handed out inside the rolled-back transaction are gone
                 raise
         return ids
+
+    @staticmethod
+    def _store_aggregates(conn, counts: dict, days: dict, sources: dict) -> None:
+        conn.executemany(
+            "INSERT INTO counts (res, bucket, verdict, n) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (res, bucket, verdict) DO UPDATE SET n = n + excluded.n",
+            [(res, bucket, verdict, n) for (res, bucket, verdict), n in counts.items() if n])
+        gone = [key for key, n in counts.items() if n < 0]
+        if gone:
+            conn.executemany("DELETE FROM counts WHERE res = ? AND bucket = ? AND verdict = ? AND n <= 0", gone)
+        conn.executemany(
+            "INSERT INTO source_days (day, ip, n, rank, last, ghost, attack, suspicious) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, ip) DO UPDATE SET n = n + excluded.n, "
+            "rank = MAX(rank, excluded.rank), last = MAX(last, excluded.last), "
+            "ghost = ghost + excluded.ghost, attack = attack + excluded.attack, "
+            "suspicious = suspicious + excluded.suspicious",
+            [(day, ip, *vals) for (day, ip), vals in days.items()])
+        emptied = [key for key, vals in days.items() if vals[0] < 0]
+        if emptied:
+            conn.executemany("DELETE FROM source_days WHERE day = ? AND ip = ? AND n <= 0", emptied)
+        known: dict[str, str] = {}
+        ips = list(sources)
+        for i in range(0, len(ips), 500):  # one query per 500 addresses, not one per address
+            part = ips[i:i + 500]
+            known.update(conn.execute(f"SELECT ip, reasons FROM sources WHERE ip IN "
+                                      f"({', '.join('?' * len(part))})", part).fetchall())
+        upserts = []
+        for ip, (first_seen, last_seen, n, flagged, rank, codes, sus, att, gho) in sources.items():
+            old = known.get(ip)
+            if old:
+                codes |= set(old.split(","))
+            upserts.append((ip, first_seen, last_seen, n, flagged, rank, ",".join(sorted(codes))[:2000],
+                            gho, att, sus))
+        conn.executemany(
+            "INSERT INTO sources (ip, first, last, events, flagged, rank, reasons, ghost, attack, "
+            "suspicious) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (ip) DO UPDATE SET first = MIN(first, excluded.first), "
+            "last = MAX(last, excluded.last), events = events + excluded.events, "
+            "flagged = flagged + excluded.flagged, rank = MAX(rank, excluded.rank), "
+            "reasons = excluded.reasons, ghost = ghost + excluded.ghost, "
+            "attack = attack + excluded.attack, suspicious = suspicious + excluded.suspicious", upserts)
+        if any(vals[2] < 0 for vals in sources.values()):
+            conn.executemany("DELETE FROM sources WHERE ip = ? AND events <= 0",
+                             [(ip,) for ip, vals in sources.items() if vals[2] < 0])
 
     # -- maintenance ----------------------------------------------------------------------------------------
     def prune(self, before: float) -> int:
@@ -230,6 +252,45 @@ def _event_row(ev: Event, epoch: float) -> tuple:
     return (epoch, r.time, r.file, r.line, r.format, str(r.kind), r.source_ip, r.source_port, r.caller_id,
             r.caller_name, r.extension, r.user_agent, r.call_id, None if r.outcome is None else str(r.outcome),
             str(verdict), verdict.rank, _reasons_json(ev.reasons), "\n".join(r.raw),
-            r.channel, ",".join(r.tags), failure)
+            r.channel, ",".join(r.tags), failure, _evidence_json(ev.evidence))
+
+
+def _evidence_json(evidence: tuple) -> str:
+    """The lines of a joined attempt, `[[file, line, format, [raw lines]], ...]`; '' for a one-line event."""
+    if not evidence:
+        return ""
+    return json.dumps([[e.file, e.line, e.format, list(e.raw)] for e in evidence])
+
+
+def _count(counts: dict, days: dict, sources: dict, counted: tuple, sign: int, reasons: tuple) -> None:
+    """Add (`sign` 1) or take away (-1) what one event row counts in the plot, per-day and per-source aggregates."""
+    epoch, verdict, rank, ip = counted
+    for res in RESOLUTIONS:
+        counts[(res, int(epoch // res) * res, verdict)] += sign
+    if ip is None:
+        return
+    flagged = sign if rank > 0 else 0
+    src = sources.get(ip)
+    if src is None:
+        src = sources[ip] = [epoch, epoch, 0, 0, 0, set(), 0, 0, 0]
+    else:
+        src[0] = min(src[0], epoch)
+        src[1] = max(src[1], epoch)
+    src[2] += sign
+    src[3] += flagged
+    if sign > 0:
+        src[4] = max(src[4], rank)
+        src[5].update(r.code for r in reasons)
+    if rank > 0:
+        src[5 + rank] += sign  # suspicious (1), attack (2), ghost (3) -> columns 6, 7, 8
+        key = (int(epoch // DAY) * DAY, ip)
+        d = days.get(key)
+        if d is None:
+            d = days[key] = [0, 0, 0.0, 0, 0, 0]
+        d[0] += sign
+        if sign > 0:
+            d[1] = max(d[1], rank)
+            d[2] = max(d[2], epoch)
+        d[3 + ("ghost", "attack", "suspicious").index(verdict)] += sign
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.events import Reason, Verdict
+from ..core.events import Evidence, Reason, Verdict
 from .history import DAY
 from .schema import connect
 
@@ -40,13 +40,20 @@ class StoredEvent:
     verdict: Verdict
     reasons: tuple[Reason, ...]
     raw: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()  # every line that reported the attempt (loaded by `event` only)
+
+    @property
+    def lines(self) -> tuple[Evidence, ...]:
+        """The attempt's evidence: its lines with their files (at least the first line's)."""
+        return self.evidence or (Evidence(self.file, self.line, self.format, self.raw),)
 
     def to_json(self) -> dict[str, Any]:
         return {"time": self.time, "file": self.file, "line": self.line, "format": self.format, "kind": self.kind,
                 "source_ip": self.source_ip, "source_port": self.source_port, "caller_id": self.caller_id,
                 "caller_name": self.caller_name, "extension": self.extension, "user_agent": self.user_agent,
                 "call_id": self.call_id, "outcome": self.outcome, "verdict": str(self.verdict),
-                "reasons": [r.to_json() for r in self.reasons]}
+                "reasons": [r.to_json() for r in self.reasons],
+                "evidence": [e.to_json() for e in self.lines]}
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,23 @@ class HistoryReader:
         totals.update({v: n for v, n in rows})
         return totals
 
+    def ghosts_rang(self, start: float, end: float) -> int:
+        """Ghost calls in [start, end) that reached a phone: rang, answered, or let in towards one (the PBX
+        refused the rest)."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM events INDEXED BY events_verdict_time WHERE verdict = 'ghost' AND epoch >= ? "
+            "AND epoch < ? AND (outcome IS NULL OR outcome != 'rejected')", (start, end)).fetchone()[0]
+
+    def by_id_list(self, ids: list[int] | tuple[int, ...]) -> list[StoredEvent]:
+        """The events with these ids (attempts updated in place), in id order."""
+        out: list[StoredEvent] = []
+        for i in range(0, len(ids), 500):
+            part = list(ids[i:i + 500])
+            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM {_FROM.format(hint='')} WHERE events.id IN "
+                                     f"({', '.join('?' * len(part))}) ORDER BY events.id", part)
+            out += [_stored(row) for row in rows]
+        return out
+
     def page(self, flt: EventFilter, before: tuple[float, int] | None = None, limit: int = 200) -> list[StoredEvent]:
         """Newest first; pass the last row's (epoch, id) as `before` for the next page."""
         where: list[str] = []
@@ -171,11 +195,11 @@ class HistoryReader:
         return [_stored(row) for row in rows]
 
     def event(self, event_id: int) -> StoredEvent | None:
-        row = self.conn.execute(f"SELECT {_COLUMNS}, raw FROM {_FROM.format(hint='')} WHERE events.id = ?",
-                                (event_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {_COLUMNS}, raw, evidence FROM {_FROM.format(hint='')} "
+                                f"WHERE events.id = ?", (event_id,)).fetchone()
         if row is None:
             return None
-        return _stored(row[:-1], tuple(row[-1].split("\n")) if row[-1] else ())
+        return _stored(row[:-2], tuple(row[-2].split("\n")) if row[-2] else (), _evidence(row[-1]))
 
     def by_ids(self, first: int, last: int, flagged_only: bool = False) -> list[StoredEvent]:
         """The events with ids first..last (one commit's batch), oldest first."""
@@ -236,9 +260,18 @@ class HistoryReader:
 _BY_RANK = {v.rank: v for v in Verdict}
 
 
-def _stored(row: tuple, raw: tuple[str, ...] = ()) -> StoredEvent:
+def _stored(row: tuple, raw: tuple[str, ...] = (), evidence: tuple[Evidence, ...] = ()) -> StoredEvent:
     reasons = tuple(Reason(r["code"], r["text"]) for r in json.loads(row[16]))
-    return StoredEvent(*row[:15], Verdict(row[15]), reasons, raw)
+    return StoredEvent(*row[:15], Verdict(row[15]), reasons, raw, evidence)
+
+
+def _evidence(text: str | None) -> tuple[Evidence, ...]:
+    if not text:
+        return ()
+    try:
+        return tuple(Evidence(str(f), int(n), str(fmt), tuple(map(str, raw))) for f, n, fmt, raw in json.loads(text))
+    except (ValueError, TypeError):
+        return ()
 
 
 def matches(flt: EventFilter, ev: StoredEvent) -> bool:

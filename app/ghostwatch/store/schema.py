@@ -73,6 +73,10 @@ MIGRATIONS: tuple[str, ...] = (
 
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
     """,
+    # 2: one event per attempt (a call, a login, a probe) with every line that reported it as its evidence
+    """
+    ALTER TABLE events ADD COLUMN evidence TEXT NOT NULL DEFAULT '';  -- JSON [[file, line, format, [raw]], ...]
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -68,6 +68,7 @@ class Controller(QObject):
         self.window: MainWindow | None = None
         self.tray: Tray | None = None
         self.policy = NotifyPolicy(self.settings.notify_level, self.settings.quiet_hours)
+        self._offered: dict[int, None] = {}  # events already offered to the policy: an update never notifies twice
         self.notifications: list[Notification] = []
         self.checklist = load_checklist(resources_dir() / "checklist.toml")
         self.wizard = None
@@ -171,6 +172,8 @@ class Controller(QObject):
                            0 if self.mode == "demo" else self.settings.retention_days, self)
         m.batch.connect(self.window.on_ids)
         m.batch.connect(self.on_batch)
+        m.updated.connect(self.window.on_updated)
+        m.updated.connect(self.on_updated)
         m.status.connect(self.window.on_status)
         m.progress.connect(self.window.strip.show_progress)
         m.status.connect(self.on_status)
@@ -243,12 +246,34 @@ class Controller(QObject):
                 self.policy.repeat(ev.source_ip, ev.caller_id, ev.verdict, ev.kind, n, ev.id)
                 continue
             seen.add(key)
-            notice = Notice(ev.id, ev.verdict, ev.kind, ev.source_ip, ev.caller_id, ev.extension, ev.reasons,
-                            int(ev.epoch % 86400 // 3600))
-            for note in self.policy.offer(notice, now):
-                self.tray.notify(note)
+            self._offer(ev, now)
             if n > 1:
                 self.policy.repeat(ev.source_ip, ev.caller_id, ev.verdict, ev.kind, n - 1, last)
+
+    @Slot(object)
+    def on_updated(self, ids: object) -> None:
+        """An attempt updated in place is news only when more lines turned it into a ghost call (its CDR row named
+        the caller) or a break-in; upgrades of a run's earlier attempts were told by the attempt that decided."""
+        if self._closing or self.reader is None or isinstance(ids, int):
+            return
+        now = time.monotonic()
+        for ev in self.reader.by_id_list(list(ids)):
+            if ev.id in self._offered:
+                continue
+            compromise = any(r.code == "compromise" for r in ev.reasons)
+            if not (compromise or (ev.verdict == "ghost" and ev.kind == "call")):
+                continue
+            self._offer(ev, now)
+
+    def _offer(self, ev, now: float) -> None:
+        self._offered[ev.id] = None
+        if len(self._offered) > 10000:
+            for key in list(self._offered)[:5000]:
+                del self._offered[key]
+        notice = Notice(ev.id, ev.verdict, ev.kind, ev.source_ip, ev.caller_id, ev.extension, ev.reasons,
+                        int(ev.epoch % 86400 // 3600), ev.outcome, ev.user_agent)
+        for note in self.policy.offer(notice, now):
+            self.tray.notify(note)
 
     @Slot()
     def _flush(self) -> None:

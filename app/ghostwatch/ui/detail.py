@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (
 
 from ..core.advice import advice_for
 from ..core.firewall import FIREWALLS, block_source
+from ..core.summary_words import attempt_title
 from ..core.text import display_text
 from ..paths import resources_dir
 from ..store.queries import StoredEvent
 from .event_model import when
-from .theme import KIND_WORDS, VERDICT_COLOURS, WrapLabel, heading_font, plain_label, set_plain, verdict_word
+from .theme import VERDICT_COLOURS, WrapLabel, heading_font, plain_label, set_plain
 
 
 class DetailPane(QScrollArea):
@@ -97,9 +98,8 @@ class DetailPane(QScrollArea):
             self.title.setStyleSheet("")
             return
         verdict = str(ev.verdict)
-        who = display_text(ev.caller_id or ev.caller_name, 40)
-        what = KIND_WORDS.get(ev.kind, "Event")
-        self.title.setText(f"{verdict_word(verdict)}: {what.lower()}" + (f" from {who}" if who else ""))
+        self.title.setText(attempt_title(verdict, ev.kind, ev.outcome, ev.source_ip, ev.caller_id or ev.caller_name,
+                                         ev.extension, [r.code for r in ev.reasons], ev.user_agent))
         self.title.setStyleSheet(f"color: {VERDICT_COLOURS[verdict]};")
         facts = [when(ev.epoch)]
         if ev.source_ip:
@@ -114,8 +114,15 @@ class DetailPane(QScrollArea):
         advice = advice_for(ev.reasons, resources_dir())
         self.todo.setText(advice.text)
         self._step = advice.step
-        self.evidence.setPlainText("\n".join(display_text(line) for line in ev.raw) or "(no evidence stored)")
-        set_plain(self.where, f"{ev.file}, line {ev.line} ({ev.format})")
+        lines = ev.lines
+        if len(lines) > 1:  # an attempt several logs reported: each line under its file and line number
+            text = "\n".join(f"{_name(e.file)}:{e.line}\n" + "\n".join("  " + display_text(x) for x in e.raw)
+                             for e in lines)
+        else:
+            text = "\n".join(display_text(line) for line in ev.raw)
+        self.evidence.setPlainText(text or "(no evidence stored)")
+        set_plain(self.where, "; ".join(f"{e.file}, line {e.line} ({e.format})" for e in lines[:4])
+                  + (f"; and {len(lines) - 4} more" if len(lines) > 4 else ""))
         has_ip = bool(ev.source_ip)
         for w in (self.block_head, self.copy_ip, self.firewall_kind, self.copy_rule, self.rule):
             w.setVisible(has_ip)
@@ -134,3 +141,8 @@ class DetailPane(QScrollArea):
     def _copy_ip(self) -> None:
         if self.event is not None and self.event.source_ip:
             QGuiApplication.clipboard().setText(self.event.source_ip)
+
+
+def _name(path: str) -> str:
+    """A log file's name as the evidence list shows it (the full path is in the line below)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1] or path

@@ -170,6 +170,31 @@ class EventTableModel(QAbstractTableModel):
             self._resort()
         return True
 
+    def update_live(self, events: list[StoredEvent]) -> bool:
+        """Attempts updated in place: their rows change where they stand, leave when the filter no longer shows
+        them. Returns False when one the filter now shows is not loaded (the caller reloads)."""
+        index = {ev.id: i for i, ev in enumerate(self.rows)}
+        complete = True
+        gone: list[int] = []
+        for ev in events:
+            row = index.get(ev.id)
+            if row is None:
+                if matches(self.filter, ev) and (not self.rows or ev.epoch >= self.rows[-1].epoch):
+                    complete = False
+                continue
+            if matches(self.filter, ev):
+                self.rows[row] = ev
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+            else:
+                gone.append(row)
+        for row in sorted(gone, reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self.rows[row]
+            self.endRemoveRows()
+        if not self._time_sorted():
+            self._resort()
+        return complete
+
     def event_at(self, row: int) -> StoredEvent | None:
         return self.rows[row] if 0 <= row < len(self.rows) else None
 

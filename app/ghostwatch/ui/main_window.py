@@ -202,6 +202,24 @@ class MainWindow(QMainWindow):
             self._stale = True
 
     @Slot(object)
+    def on_updated(self, ids: object) -> None:
+        """Attempts the monitor updated in place (more lines joined them, or their run became an attack)."""
+        if self.closed:
+            return
+        self._dirty = True
+        if isinstance(ids, int) or self._stale:  # too many to say one by one: reload on the next tick
+            self._stale = True
+            return
+        events = self.reader.by_id_list(list(ids))
+        if not self.model.update_live(events):
+            self._stale = True
+        shown = self.detail.event
+        if shown is not None and shown.id in ids:
+            full = self.reader.event(shown.id)
+            if full is not None:
+                self.detail.show_event(full)
+
+    @Slot(object)
     def on_status(self, status: MonitorStatus) -> None:
         self.strip.show_status(status)
         self.pause_action.setText("Resume monitoring" if status.state == "paused" else "Pause monitoring")
@@ -224,7 +242,8 @@ class MainWindow(QMainWindow):
         totals = self.reader.totals(day, day + 86400)
         worst = self.reader.top_sources(day, day + 86400, 1)
         w = worst[0] if worst else None
-        self.strip.show_counts(totals, w.ip if w else None, str(w.verdict) if w else None, w.events if w else 0)
+        self.strip.show_counts(totals, w.ip if w else None, str(w.verdict) if w else None, w.events if w else 0,
+                               self.reader.ghosts_rang(day, day + 86400) if totals.get("ghost") else 0)
         span = RANGES[name][0]
         start = now - span if span else 0.0
         self.sources.show_sources(self.reader.top_sources(start, now + 86400, 10))

@@ -23,7 +23,8 @@ def monitor_command() -> list[str]:
 
 
 class MonitorProcess(QObject):
-    batch = Signal(int, int, int)   # first id, last id, count (the events are in the history)
+    batch = Signal(int, int, int)   # first id, last id, count of new events (they are in the history)
+    updated = Signal(object)        # ids of events updated in place (tuple), or how many when too many (int)
     status = Signal(object)         # MonitorStatus
     progress = Signal(object)       # Progress
     warning = Signal(str)
@@ -93,7 +94,11 @@ class MonitorProcess(QObject):
             kind, payload = msg
             self.last_alive = time.monotonic()
             if kind == "batch":
-                self.batch.emit(*payload)
+                first, last, count, updated = payload
+                if count:
+                    self.batch.emit(first, last, count)
+                if updated:
+                    self.updated.emit(updated)
             elif kind == "status":
                 self.current = payload
                 self.status.emit(payload)

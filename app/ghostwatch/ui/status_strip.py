@@ -48,11 +48,11 @@ class StatusStrip(QFrame):
         outer.addWidget(self.pause)
 
     def show_counts(self, totals: dict[str, int], worst_ip: str | None, worst_verdict: str | None,
-                    worst_events: int) -> None:
+                    worst_events: int, ghosts_rang: int | None = None) -> None:
         for verdict, chip in self.counts.items():
             chip.setText(f"{totals.get(verdict, 0):,} {chip.property('word')}")
         if self.down is None:  # "Quiet today" would be a lie while nothing is being watched
-            set_plain(self.headline, headline_words(totals, worst_ip, worst_verdict, worst_events))
+            set_plain(self.headline, headline_words(totals, worst_ip, worst_verdict, worst_events, ghosts_rang))
 
     def show_status(self, status: MonitorStatus) -> None:
         set_plain(self.monitoring, status.message)

@@ -13,6 +13,7 @@ import re
 from collections import OrderedDict
 
 from ..events import FIELDS, Kind, Outcome, Record, make_record
+from ..join import ENRICH_ONLY
 from ..netaddr import is_ip_literal, normal_ip, split_hostport
 from ..sipuri import parse_name_addr
 from ..text import decode_line
@@ -76,7 +77,7 @@ _REQ_REASONS = {
 _MESSAGE_KEYWORDS = (
     b"' failed for '", b"' rejected because extension not found", b" to authenticate ",
     b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
-    b"Added contact '", b"<--- ",
+    b"Added contact '", b"<--- ", b" is ringing", b"Nobody picked up in ",
 )
 
 
@@ -94,7 +95,6 @@ class AsteriskParser(Parser):
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
         self._raw_chan: bytes | None = None
-        self._trace_callids: OrderedDict[str, None] = OrderedDict()
         self._last_stamp: str | None = None
         self._last_time: tuple[str | None, float | None] = (None, None)
         self._minute_key: str | None = None
@@ -134,9 +134,9 @@ class AsteriskParser(Parser):
                 return self._trace_block(buf, start, end, line_no, final, text)
             if "<--- Transmitting" in text or "<--- Received SIP response" in text or "<--- SIP read" not in text:
                 return [], end + 1  # what the PBX sends, or responses: nothing about the caller
-        if self.defer and raw_chan is None and "' failed for '" not in text and "Executing [" not in text:
-            # Only the dialplan (channels already reported) and failed requests (calls seen in a SIP trace) depend
-            # on what came before; every other message is parse_line's alone, wherever it runs.
+        if self.defer and raw_chan is None and "Executing [" not in text:
+            # Only the dialplan (channels already reported) depends on what came before; every other message is
+            # parse_line's alone, wherever it runs.
             self._deferrable += 1
             if self._deferrable & 7 < self.defer:
                 return Deferred(text), end + 1
@@ -192,6 +192,8 @@ class AsteriskParser(Parser):
             recs = self._ami_iax(text, line_no)
             if recs is not None:
                 return recs
+        if " is ringing" in text or "Nobody picked up in " in text:
+            return self._ringing(text, line_no)
         return self._misc(text, line_no)
 
     def _record(self, text: str, line_no: int, kind: Kind, source_ip: str | None = None,
@@ -229,9 +231,7 @@ class AsteriskParser(Parser):
         if not m:
             return None
         method = (m.group("method") or "").upper() or None
-        callid = m.group("callid") or None
-        if callid is not None and callid in self._trace_callids:
-            return []  # the request itself was already reported from the SIP trace
+        callid = m.group("callid") or None  # the request's SIP trace block, if any, joins it (core/join.py)
         why = m.group("why")
         kind, tag = _REQ_REASONS.get(why, (Kind.OTHER, None))
         ip, port = split_hostport(m.group("addr"), port_always=True)
@@ -337,6 +337,16 @@ class AsteriskParser(Parser):
                                      tags=("no_matching_endpoint",))]
         return None
 
+    def _ringing(self, text: str, line_no: int) -> list[Record] | None:
+        """app_dial's "PJSIP/201-00000041 is ringing" / "Nobody picked up in 20000 ms": a call already seen rang a
+        phone. Only the line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing."""
+        verbose = _LEVEL.search(text[:200])
+        if verbose is None or "app_dial.c" not in text[:verbose.end() + 40]:
+            return []
+        rec = self._record(text, line_no, Kind.CALL, outcome=Outcome.RANG, detail="a phone rang",
+                           tags=(ENRICH_ONLY,))
+        return [rec] if rec.call_id else []
+
     def _misc(self, text: str, line_no: int) -> list[Record] | None:
         for regex, detail, tag in ((_REJECT_UNKNOWN, "unknown SIP connection rejected", "untrusted_source"),
                                    (_HACKING, "hacking attempt detected", "hacking_attempt"),
@@ -370,11 +380,6 @@ class AsteriskParser(Parser):
             prev_start = buf.rfind(b"\n", 0, start - 1) + 1
             time, epoch = self._time(decode_line(buf[prev_start:start]))
         recs = asterisk_sip_trace.parse_block(text, body, self.file, line_no, time, epoch)
-        for rec in recs or ():
-            if rec.call_id:
-                self._trace_callids[rec.call_id] = None
-                if len(self._trace_callids) > 4096:
-                    self._trace_callids.popitem(last=False)
         return recs, min(pos, len(buf))
 
 

@@ -63,7 +63,7 @@ class AsteriskCdrParser(Parser):
         duration, billsec = to_int(row[d - 2]), to_int(row[d - 1])
         disposition = row[d]
         name, number = _split_clid(clid)
-        if disposition == "ANSWERED":
+        if disposition == "ANSWERED" and (dstchannel or billsec):
             outcome = Outcome.ANSWERED
         elif dstchannel and disposition in ("NO ANSWER", "CANCEL", "BUSY"):
             outcome = Outcome.RANG
@@ -79,13 +79,22 @@ class AsteriskCdrParser(Parser):
         return [Record(
             time=time, file=self.file, line=line_no, format=FORMAT, kind=Kind.CALL,
             caller_id=caller, caller_name=name, extension=dst or None, outcome=outcome,
-            call_id=(row[d + 2] if len(row) > d + 2 and row[d + 2] else None),
+            call_id=_uniqueid(row[d + 2:d + 5]),
             epoch=epoch, detail=f"{disposition}, {billsec if billsec is not None else '?'} s talk time",
             context=ctx or None, channel=channel or None, anonymous=anonymous or ip_named,
             external=anonymous or ip_named or ctx in self.signatures.inbound_contexts,
             from_host=tech_peer if ip_named else None, billsec=billsec, duration=duration,
             raw=(text,),
         )]
+
+
+def _uniqueid(after: list[str]) -> str | None:
+    """The channel's uniqueid (`1690325492.2`): right after amaflags in the stock layout, one later in some."""
+    for value in after:
+        head, dot, tail = value.partition(".")
+        if dot and head.isascii() and head.isdigit() and tail.isascii() and tail.isdigit():
+            return value
+    return None
 
 
 def _split_clid(clid: str) -> tuple[str | None, str | None]:

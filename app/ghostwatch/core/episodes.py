@@ -1,0 +1,144 @@
+"""Attackers judged over their run of activity (an episode), not one attempt at a time.
+
+A source's run is its attempts with no gap longer than `gap` seconds of log time between them. Once anything in a
+run makes the source an attacker (password guessing, extension hunting, a flood, a scanner's hallmarks), every
+attempt of that run carries the attack verdict: the earlier ones are upgraded with hindsight (`Run.pending`), the
+later ones as they come. Trusted sources are never upgraded. State is bounded: runs that ended are forgotten, and a
+run remembers at most `max_pending` undecided attempts.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import Event, Reason, Verdict
+
+EPISODE_GAP = 3600.0
+"""Seconds of silence that end a source's run (fail2ban's findtime is 10 minutes; slow guessers pause longer)."""
+
+
+@dataclass(slots=True)
+class Run:
+    ip: str
+    began: float
+    ended: float
+    began_time: str | None = None
+    ended_time: str | None = None
+    attempts: int = 0
+    attacker: Reason | None = None           # what made the source an attacker in this run
+    pending: list[Any] = field(default_factory=list)  # undecided attempts (objects with `.event`)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"began": self.began_time, "ended": self.ended_time, "attempts": self.attempts,
+                "attacker": self.attacker is not None}
+
+
+def upgraded(event: Event, reason: Reason) -> Event:
+    """`event` with the attack verdict of its run, and the reason that made its source an attacker."""
+    if event.verdict.rank >= Verdict.ATTACK.rank:
+        return event
+    reasons = event.reasons if any(r.code == reason.code for r in event.reasons) else (*event.reasons, reason)
+    return event._replace(verdict=Verdict.ATTACK, reasons=reasons)
+
+
+def attacker_reason(event: Event) -> Reason | None:
+    """The reason that makes `event`'s source an attacker, or None."""
+    if event.verdict is Verdict.ATTACK or event.verdict is Verdict.GHOST:
+        from .classify import headline
+
+        return headline(event.reasons)
+    return None
+
+
+class Episodes:
+    """Runs per source address; see the module docstring."""
+
+    def __init__(self, gap: float = EPISODE_GAP, max_runs: int = 50_000, max_pending: int = 10_000) -> None:
+        self.gap = gap
+        self.max_runs = max_runs
+        self.max_pending = max_pending
+        self.runs: OrderedDict[str, Run] = OrderedDict()   # by last activity, oldest first
+        self.worst: dict[str, Run] = {}                     # per source: its attacking run, else its latest
+        self._done: list[Run] = []                          # runs a new run of their source replaced
+
+    def run_of(self, ip: str | None) -> Run | None:
+        return self.runs.get(ip) if ip else None
+
+    def see(self, attempt: Any, event: Event, epoch: float, created: bool, trusted: bool) -> tuple[Event, list[Any]]:
+        """Place `attempt` (whose latest judgement is `event`) in its source's run.
+
+        Returns the event as its run judges it, and the earlier attempts of the run whose events were upgraded now
+        (their `.event` already replaced)."""
+        ip = event.record.source_ip
+        if ip is None:
+            return event, []
+        runs = self.runs
+        run = runs.get(ip)
+        if run is None or epoch - run.ended > self.gap:
+            if run is not None and run.pending:
+                self._done.append(run)
+            run = Run(ip, epoch, epoch, event.record.time, event.record.time)
+            if self.worst.get(ip) is None or self.worst[ip].attacker is None:
+                self.worst[ip] = run
+        else:
+            runs.move_to_end(ip)
+        runs[ip] = run
+        if created:
+            run.attempts += 1
+        if epoch > run.ended:
+            run.ended, run.ended_time = epoch, event.record.time or run.ended_time
+        if trusted:
+            if attempt.pending:  # a judgement that changed its mind about the source: never upgrade it
+                attempt.pending = False
+            return event, []
+        changed: list[Any] = []
+        if run.attacker is None:
+            reason = attacker_reason(event)
+            if reason is not None:
+                run.attacker = reason
+                self.worst[ip] = run
+                for earlier in run.pending:
+                    earlier.pending = False
+                    if earlier is not attempt and earlier.event.verdict.rank < Verdict.ATTACK.rank:
+                        earlier.event = upgraded(earlier.event, reason)
+                        changed.append(earlier)
+                run.pending.clear()
+                attempt.pending = False
+            elif event.verdict is Verdict.SUSPICIOUS and len(run.pending) < self.max_pending:
+                if not attempt.pending:
+                    attempt.pending = True
+                    run.pending.append(attempt)
+        elif event.verdict is Verdict.SUSPICIOUS:
+            event = upgraded(event, run.attacker)
+        if len(runs) > self.max_runs:
+            self.forget(epoch)
+        return event, changed
+
+    def settled(self, ip: str | None, now: float) -> bool:
+        """Whether nothing can upgrade the attempts of `ip`'s current run any more."""
+        run = self.runs.get(ip) if ip else None
+        return run is None or run.attacker is not None or now - run.ended > self.gap
+
+    def ended(self, now: float) -> list[Run]:
+        """Forget the runs that ended before `now` (oldest first) and return them (their pending attempts are
+        final as they stand)."""
+        out, self._done = self._done, []
+        runs = self.runs
+        while runs:
+            run = next(iter(runs.values()))
+            if now - run.ended <= self.gap:
+                break
+            del runs[run.ip]
+            out.append(run)
+        return out
+
+    def forget(self, now: float) -> None:
+        """Keep memory bounded: drop ended runs, then the oldest runs beyond the cap."""
+        self.ended(now)
+        while len(self.runs) > self.max_runs:
+            self.runs.popitem(last=False)
+        if len(self.worst) > 4 * self.max_runs:
+            for ip in list(self.worst)[: len(self.worst) // 2]:
+                del self.worst[ip]
