@@ -219,15 +219,19 @@ class Controller(QObject):
 
     def _respawn(self) -> None:
         """A new monitor process on the same folders; it resumes from the positions the old one committed."""
+        self._drop_monitor()
+        self._start_monitor(self.folders, False)
+
+    def _drop_monitor(self) -> None:
+        """Stop the monitor process (if it still runs) and forget it; none of its signals reach us any more."""
         self.restart_timer.stop()
         if self.monitor is not None:
-            for signal in (self.monitor.batch, self.monitor.status, self.monitor.progress, self.monitor.warning,
-                           self.monitor.failed):
+            m = self.monitor
+            for signal in (m.batch, m.updated, m.status, m.progress, m.warning, m.failed):
                 signal.disconnect()
-            self.monitor.stop()
-            self.monitor.deleteLater()
+            m.stop()
+            m.deleteLater()
             self.monitor = None
-        self._start_monitor(self.folders, False)
 
     @Slot(int, int, int)
     def on_batch(self, first: int, last: int, count: int) -> None:
@@ -423,17 +427,10 @@ class Controller(QObject):
         self.app.quit()
 
     def _stop_sources(self) -> None:
-        self.restart_timer.stop()
         if self.replayer is not None:
             self.replayer.stop()
             self.replayer = None
-        if self.monitor is not None:
-            for signal in (self.monitor.batch, self.monitor.status, self.monitor.progress, self.monitor.warning,
-                           self.monitor.failed):
-                signal.disconnect()
-            self.monitor.stop()
-            self.monitor.deleteLater()
-            self.monitor = None
+        self._drop_monitor()
 
     def _remove_demo(self) -> None:
         if self.demo_dir is not None:

@@ -12,7 +12,8 @@ from ..core.app_settings import AppSettings
 from ..ingest import ipc
 from ..ingest.pipeline import MonitorStatus
 
-STUCK_SECONDS = 30.0  # no heartbeat, batch or progress for this long: the monitor is stuck (killed, restarted)
+STUCK_SECONDS = 30.0     # no heartbeat, batch or progress for this long: the monitor is stuck (killed, restarted)
+STARTUP_SECONDS = 300.0  # before its first word (pruning and replaying a big history): patience
 
 
 def monitor_command() -> list[str]:
@@ -47,6 +48,7 @@ class MonitorProcess(QObject):
         self._stopping = False
         self._failed = False
         self._stuck = False
+        self._heard = False
         self._stderr_tail = b""
         self.last_alive = time.monotonic()
         self.started_at = time.monotonic()
@@ -93,6 +95,7 @@ class MonitorProcess(QObject):
                 continue
             kind, payload = msg
             self.last_alive = time.monotonic()
+            self._heard = True
             if kind == "batch":
                 first, last, count, updated = payload
                 if count:
@@ -115,7 +118,7 @@ class MonitorProcess(QObject):
     def _check_alive(self) -> None:
         if self._stopping or self._failed or self.process.state() != QProcess.ProcessState.Running:
             return
-        if time.monotonic() - self.last_alive > STUCK_SECONDS:
+        if time.monotonic() - self.last_alive > (STUCK_SECONDS if self._heard else STARTUP_SECONDS):
             self._stuck = True
             self.process.kill()  # it commits nothing half-way: killing loses nothing; _finished reports it
 
@@ -126,7 +129,8 @@ class MonitorProcess(QObject):
             return
         tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
         if self._stuck:
-            why = f"the monitor stopped responding for {STUCK_SECONDS:.0f} seconds and was ended"
+            quiet = STUCK_SECONDS if self._heard else STARTUP_SECONDS
+            why = f"the monitor stopped responding for {quiet:.0f} seconds and was ended"
         elif status == QProcess.ExitStatus.CrashExit:
             why = "the monitor process was killed or crashed"
         else:
