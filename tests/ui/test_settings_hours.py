@@ -50,3 +50,26 @@ def test_night_shift_hours_in_the_dialog_mark_the_right_calls(qtbot):
     d.accept()
     hours = d.settings.detection().office_hours
     assert hours == Hours(22, 6) and 23 in hours and 12 not in hours
+
+
+CANDIDATE_NETWORKS = ["192.168.1.0/24", "10.0.0.1", " 172.16.0.0/12 ", "2001:db8::/32", "::1", "10.0.0.1, 10.0.0.2",
+                      "10.0.0.0/33", "pbx.example.com", "-10.0.0.0/8", "192.168.1.7/24", "0.0.0.0/0", "fe80::1%eth0",
+                      "10.1.2.3/255.255.0.0", "1.2.3", "", "#office"]
+
+
+def test_every_trusted_network_the_dialog_accepts_reaches_the_monitor_unchanged(qtbot):
+    d = SettingsDialog(AppSettings(home_region="US"))
+    qtbot.addWidget(d)
+    parser = build_parser()
+    accepted = 0
+    for text in CANDIDATE_NETWORKS:
+        d.error.clear()
+        d.editors["trusted"].setPlainText(text)
+        d.accept()
+        if d.error.text():
+            continue  # refused in the dialog, with a message: never saved
+        saved = d.settings
+        args = parser.parse_args(saved.monitor_args(["/var/log/asterisk"], "/tmp/data"))
+        assert detection_settings(args) == saved.detection(), text
+        accepted += 1
+    assert accepted >= 5
