@@ -25,6 +25,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ghostwatch.core.notify_policy import NotifyPolicy  # noqa: E402
+from ghostwatch.ui import monitor_process  # noqa: E402
 from ghostwatch.ui.app import Controller, LaunchOptions  # noqa: E402
 
 
@@ -37,11 +38,21 @@ def ghost(n: int) -> bytes:
 
 def run(appends: int, rate: float, polling: bool) -> dict:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    arrived: list[tuple[int, int, float]] = []  # (first id, last id, when the batch line reached the GUI thread)
     work = Path(tempfile.mkdtemp(prefix="gw-bench-window-"))
     logs = work / "logs"
     logs.mkdir()
     log = logs / "messages"
     log.write_bytes(b"")
+    decode = monitor_process.ipc.decode
+
+    def timed_decode(line: str):  # the GUI thread reads a batch line from the monitor process's stdout
+        msg = decode(line)
+        if msg is not None and msg[0] == "batch":
+            arrived.append((msg[1][0], msg[1][1], time.perf_counter()))
+        return msg
+
+    monitor_process.ipc.decode = timed_decode
     c = Controller(app, LaunchOptions(data_dir=str(work / "data"), logs=(str(logs),), interactive=False))
     if polling:
         from dataclasses import replace
@@ -95,8 +106,10 @@ def run(appends: int, rate: float, polling: bool) -> dict:
     ids = {ev.id: ev.call_id for ev in c.reader.by_ids(1, 10**9)}
     c.shutdown()
     note_by_call = {ids[i]: t for i, t in noted.items() if i in ids}
+    monitor_process.ipc.decode = decode
+    ipc = {ids[i]: t for first, last, t in arrived for i in range(first, last + 1) if i in ids}
     out = {}
-    for name, got in (("table", table), ("notification", note_by_call)):
+    for name, got in (("batch line in the GUI thread", ipc), ("table", table), ("notification", note_by_call)):
         lat = sorted((got[k] - t) * 1000 for k, t in sent.items() if k in got)
         q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [float("nan")] * 99
         out[name] = {"n": len(lat), "p50": q[49], "p95": q[94], "max": lat[-1] if lat else float("nan")}
