@@ -47,6 +47,7 @@ def test_late_writes_to_the_renamed_file_after_the_new_one_exists_are_read(rig):
     got = rig.collector.extensions()
     assert sorted(got, key=int) == expected, (",".join(got), rig.collector.warnings)
     assert sorted(rig.stored_extensions(), key=int) == expected  # each line stored once
+    assert rig.collector.progress == []  # following a rotation is no history import: no progress bar
 
 
 def test_a_rotated_file_removed_while_followed_ends_cleanly(rig):

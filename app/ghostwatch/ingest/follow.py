@@ -208,6 +208,12 @@ class Follower:
                 ff.offset, ff.line, ff.skip, ff.head = saved.offset, saved.line, saved.skip, saved.head
             self.draining.append(ff)
 
+    @property
+    def importing(self) -> list[FollowedFile]:
+        """Rotated files read whole (history, or rotations GhostWatch missed): what a progress bar counts. A file
+        just rotated away and still followed for late lines is not an import."""
+        return [ff for ff in self.draining if ff.linger_until <= 0.0]
+
     # -- reading --------------------------------------------------------------------------------------------
     def poll(self, busy: set[FollowedFile] | frozenset[FollowedFile] = frozenset()) -> list[Chunk]:
         """One chunk of new complete lines from every file that has some, except the `busy` ones."""

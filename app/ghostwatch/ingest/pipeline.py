@@ -255,7 +255,7 @@ class Monitor:
     def _cycle(self) -> None:
         follower = self.follower
         assert follower is not None
-        importing = bool(follower.draining)
+        importing = bool(follower.importing)
         if importing and self._progress_base is None:
             self._progress_base = self._import_size()
         while not self._stop.is_set() and not self._paused.is_set():
@@ -270,7 +270,7 @@ class Monitor:
             more = self._process(chunks)
             if not more:
                 break
-        if importing and not follower.draining:
+        if importing and not follower.importing:
             self._report_progress(done=True)
             self._progress_base = None
         self._set_status("live")
@@ -430,24 +430,24 @@ class Monitor:
         follower = self.follower
         assert follower is not None
         total = 0
-        for ff in follower.draining:
+        for ff in follower.importing:
             try:
                 total += ff.path.stat().st_size
             except OSError:
                 pass
-        return len(follower.draining), total
+        return len(follower.importing), total
 
     def _report_progress(self, done: bool) -> None:
         if self.on_progress is None or self._progress_base is None or self.follower is None:
             return
         files_total, bytes_total = self._progress_base
         left = 0
-        for ff in self.follower.draining:
+        for ff in self.follower.importing:
             try:
                 left += max(0, ff.path.stat().st_size - ff.offset) if not ff.gz else 0
             except OSError:
                 pass
-        remaining = len(self.follower.draining)
+        remaining = len(self.follower.importing)
         self.on_progress(Progress(files_total - remaining, files_total, max(0, bytes_total - left), bytes_total,
                                   self._lines, self._events, done))
 
