@@ -38,7 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/store_queries.py
 	$(BIN)/python bench/gui_responsiveness.py
 
-## make screenshots: the README's pictures, from the demo in a real X server (needs xvfb, dbus, dunst, imagemagick)
+## make screenshots: every view at three sizes (build/screenshots/) and the README's pictures, from the demo in a real X server (needs xvfb, dbus, dunst, imagemagick)
 screenshots: $(STAMP)
 	BIN=$(BIN) sh docs/screenshots.sh
 

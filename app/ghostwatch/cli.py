@@ -160,6 +160,11 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
         from .scan_text import print_summary
 
         print_summary(result, flagged, settings, out)
+    unread = [f for f in result.files if f.unread]
+    if unread:  # an incomplete scan never passes as a clean one (cron, --fail-on): say which file, exit 2
+        print(f"ghostwatch scan: could not read {display_text(unread[0].path, 200)}: {display_text(unread[0].error)}"
+              + (f" (and {len(unread) - 1} more file(s))" if len(unread) > 1 else ""), file=sys.stderr)
+        return EXIT_USAGE
     if args.fail_on and found & FAIL_LEVELS[args.fail_on]:
         return EXIT_FOUND
     return EXIT_OK
@@ -200,13 +205,23 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
     from .paths import AppPaths
     from .store.history import History
+    from .store.lock import HistoryLocked, WriterLock
     from .store.schema import StoreError
 
     settings = detection_settings(args)
     signatures = load_signatures()
+    database = AppPaths.default(args.data_dir).database
+    writer = WriterLock(database, ["ghostwatch", *sys.argv[1:]])
     try:
-        history = History(AppPaths.default(args.data_dir).database)
+        writer.acquire()
+    except HistoryLocked as exc:
+        raise UsageError(f"ghostwatch watch: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"ghostwatch watch: cannot lock {writer.path}: {exc.strerror or exc}") from exc
+    try:
+        history = History(database)
     except (StoreError, OSError) as exc:
+        writer.release()
         raise UsageError(f"ghostwatch watch: {exc}") from exc
     lock = threading.Lock()
 
@@ -283,6 +298,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         monitor.stop()
         history.close()
+        writer.release()
         signal.signal(signal.SIGTERM, previous)
     return EXIT_USAGE if monitor.failed is not None else EXIT_OK
 

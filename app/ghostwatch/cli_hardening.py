@@ -133,6 +133,14 @@ def cmd_rang(args: argparse.Namespace, out: TextIO, usage_error) -> int:
     when = _parse_when(args.when)
     if when is None:
         raise usage_error("ghostwatch rang: give the time as HH:MM (today) or YYYY-MM-DD HH:MM")
+    try:
+        epoch = when.timestamp()
+        datetime.fromtimestamp(epoch)
+    except (OverflowError, ValueError, OSError):
+        epoch = None
+    if epoch is None or not 1970 <= when.year <= 9998:
+        raise usage_error(f"ghostwatch rang: {display_text(args.when.strip(), 40)} is not a time GhostWatch can have "
+                          "seen (give a date between 1970 and 9998)")
     path = AppPaths.default(args.data_dir).database
     if not path.exists():
         raise usage_error(f"ghostwatch rang: no history yet in {path} (run the app or `ghostwatch watch` first)")
@@ -141,7 +149,7 @@ def cmd_rang(args: argparse.Namespace, out: TextIO, usage_error) -> int:
     except (StoreError, OSError) as exc:
         raise usage_error(f"ghostwatch rang: {exc}") from exc
     try:
-        answer = explain_ring(reader, when.timestamp())
+        answer = explain_ring(reader, epoch)
     finally:
         reader.close()
     if args.json:

@@ -28,8 +28,12 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     w(f"  ghost calls {v['ghost']:,}   attacks {v['attack']:,}   suspicious {v['suspicious']:,}   "
       f"normal {v['normal']:,}   (home region {settings.home_region}"
       f"{', trusted ' + ', '.join(settings.trusted.as_text()) if settings.trusted else ''})\n")
+    unread = [f for f in result.files if f.unread]
+    for f in unread:
+        w(f"\nCould not read {display_text(f.path, 200)}: {display_text(f.error, 200)}\n")
     if v["ghost"] == v["attack"] == v["suspicious"] == 0:
-        w("\nNothing suspicious found.\n")
+        w("\nNothing suspicious found in the files that could be read.\n" if unread else
+          "\nNothing suspicious found.\n")
 
     ranked = [src for src in rep.ranked_sources() if src.verdict is not Verdict.NORMAL]
     if ranked:
@@ -56,6 +60,8 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     w("\nFiles:\n")
     for f in result.files:
         state = f.error or f"{f.lines:,} lines, {f.records:,} records, {f.unrecognised:,} not understood"
+        if f.cut_lines and not f.error:
+            state += f", {f.cut_lines:,} over-long line{'s' if f.cut_lines != 1 else ''} cut in the middle"
         w(f"  {display_text(f.path, 60):<60}  {f.format or '-':<19}{state}\n")
         for sample in f.samples[:2] if f.unrecognised else ():
             w(f"      not understood: {display_text(sample, 100)}\n")

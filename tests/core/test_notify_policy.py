@@ -21,7 +21,7 @@ def test_first_event_from_a_source_notifies_then_a_burst_becomes_one_summary():
     assert all(p.offer(notice(i), now=i / 2) == [] for i in range(2, 241))
     assert p.flush(now=60.0) == []  # not yet: one summary per source per two minutes
     summary = p.flush(now=121.0)
-    assert [n.title for n in summary] == ["Scanner 203.0.113.7: 239 probes in 2 minutes"]
+    assert [n.title for n in summary] == ["203.0.113.7 keeps scanning: 239 more scans in 2 minutes"]
     assert summary[0].event_id == 240
     assert p.flush(now=400.0) == []  # nothing new since
 
@@ -66,6 +66,7 @@ def test_a_flood_from_many_sources_never_exceeds_the_rate_limit():
 def test_compromise_always_notifies_even_in_quiet_hours_and_over_the_limit():
     p = NotifyPolicy(level="ghost", quiet_hours=(22, 7), max_per_minute=1)
     p.offer(notice(1, Verdict.GHOST, hour=12), 0.0)
+    p.offer(notice(2, Verdict.GHOST, ip="192.0.2.8", hour=12), 0.5)  # a ghost call may use twice the limit
     assert p.offer(notice(2, Verdict.GHOST, ip="192.0.2.9", hour=12), 1.0) == []  # over the limit
     got = p.offer(notice(3, Verdict.ATTACK, codes=("compromise",), hour=3), 2.0)
     assert got and got[0].urgent and "change" in got[0].title.lower()
@@ -89,7 +90,38 @@ def test_repeats_counted_in_bulk_become_the_same_summary():
     assert p.offer(notice(1), now=0.0)
     p.repeat("203.0.113.7", None, Verdict.ATTACK, "probe", 239, last_event_id=240)
     summary = p.flush(now=121.0)
-    assert [n.title for n in summary] == ["Scanner 203.0.113.7: 239 probes in 2 minutes"]
+    assert [n.title for n in summary] == ["203.0.113.7 keeps scanning: 239 more scans in 2 minutes"]
     assert summary[0].event_id == 240
     p.repeat("198.51.100.1", None, Verdict.ATTACK, "probe", 5, last_event_id=300)  # never offered: not counted
     assert p.flush(now=400.0) == []
+
+
+def test_no_question_mark_for_a_caller_without_address_and_plural_words():
+    p = NotifyPolicy(level="ghost")
+    first = p.offer(notice(1, Verdict.GHOST, ip=None, kind="call", caller=None), 0.0)
+    assert first[0].title.startswith("Ghost call from an unknown caller") and "?" not in first[0].body
+    p.offer(notice(2, Verdict.GHOST, ip=None, kind="call", caller=None), 1.0)
+    summary = p.flush(now=130.0)
+    assert [n.title for n in summary] == ["An unknown caller keeps calling: 1 more ghost call in 2 minutes"]
+    assert all("?" not in n.title + n.body for n in first + summary)
+
+
+def test_a_first_alert_held_back_by_the_limit_is_introduced_not_still_at_it():
+    p = NotifyPolicy(max_per_minute=2)
+    p.offer(notice(1, ip="192.0.2.1"), 0.0)
+    p.offer(notice(2, ip="192.0.2.2"), 0.1)
+    assert p.offer(notice(3, ip="192.0.2.3"), 0.2) == []  # over the minute's limit
+    p.offer(notice(4, ip="192.0.2.3"), 0.3)
+    summary = p.flush(now=61.0)
+    titles = [n.title for n in summary]
+    assert titles == ["2 scans from 192.0.2.3 in 1 minute"], titles
+    assert "still" not in summary[0].body and "more" not in summary[0].title
+
+
+def test_the_first_ghost_call_from_an_address_is_never_folded_behind_attacks():
+    p = NotifyPolicy(max_per_minute=4)
+    for i in range(4):
+        assert p.offer(notice(i, ip=f"192.0.2.{i}"), i * 0.1)  # four attack alerts fill the minute
+    assert p.offer(notice(9, ip="192.0.2.99"), 1.0) == []  # a fifth attack waits
+    ghost = p.offer(notice(10, Verdict.GHOST, ip="198.51.100.7", kind="call", caller="1001"), 1.1)
+    assert [n.title for n in ghost] == ["Ghost call from 1001 reached extension 201"]  # at once, not 2 min later

@@ -132,7 +132,7 @@ def test_desktop_app_shows_the_attack_and_notifies(qtbot, qapp, stage, tmp_path)
         row = c.window.model.rows[0]
         assert (row.source_ip, str(row.verdict), row.user_agent) == ("127.0.0.1", "attack", "friendly-scanner")
         qtbot.waitUntil(lambda: len(c.notifications) == 1, timeout=5000)
-        assert c.notifications[0].title == "Attack from 127.0.0.1"
+        assert c.notifications[0].title == "Scan by SIPVicious from 127.0.0.1"  # the tool named by its user agent
         assert "friendly-scanner" in c.notifications[0].body
     finally:
         c.shutdown()

@@ -15,7 +15,8 @@ DIALPLAN = ('[2026-11-26 02:14:00] VERBOSE[2500][C-000001a5] pbx.c: Executing [2
             'stack\n'
             '[2026-11-26 02:14:00] VERBOSE[2500][C-000001a5] pbx.c: Executing [201@from-sip-external:2] '
             'Dial("PJSIP/anonymous-00000045", "PJSIP/201,20") in new stack\n')
-RINGING = '[2026-11-26 02:14:01] VERBOSE[2500][C-000001a5] app_dial.c: PJSIP/201-00000046 is ringing\n'
+RINGING = ('[2026-11-26 02:14:01] VERBOSE[2500][C-000001a5] app_dial.c: PJSIP/201-00000046 is ringing\n'
+           '[2026-11-26 02:14:21] VERBOSE[2500][C-000001a5] app_dial.c: Nobody picked up in 20000 ms\n')
 CDR = ('"","1001","201","from-sip-external","""1001"" <1001>","PJSIP/anonymous-00000045","PJSIP/201-00000046",'
        '"Dial","PJSIP/201,20","2026-11-26 02:14:00",,"2026-11-26 02:14:04",4,0,"NO ANSWER","DOCUMENTATION",'
        '"1795658040.69",""\n')
@@ -58,7 +59,7 @@ def test_a_calls_cdr_row_arriving_later_enriches_its_event(rig: Rig, tmp_path: P
     assert rig.monitor.settle()
     assert len(rig.collector.events) == 1 and len(rig.collector.updates) == 2
     event = rig.collector.events[0]
-    assert sorted(x.format for x in event.lines) == ["asterisk", "asterisk", "asterisk_cdr"]
+    assert sorted(x.format for x in event.lines) == ["asterisk", "asterisk", "asterisk_cdr"]  # not "is ringing"
     stored = rows(rig.db)
     assert stored == [(rig.collector.ids[0], "ghost", "1001", "rang", 1)]  # one row, enriched in place
     assert counts(rig.db) == [(60, "ghost", 1), (3600, "ghost", 1)]  # the plot counts one ghost call

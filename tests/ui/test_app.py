@@ -161,7 +161,7 @@ def test_a_flood_is_one_notification_and_a_counted_summary(qtbot, controller):
                     and c.policy.sources["203.0.113.7"].pending == 1999, timeout=10000)
     assert [n.title for n in c.notifications] == ["Blocked ghost call from 203.0.113.7"]
     summary = c.policy.flush(now=c.policy.sources["203.0.113.7"].last_notified + 121)
-    assert [n.title for n in summary] == ["Ghost calls 203.0.113.7: 1999 calls in 2 minutes"]
+    assert [n.title for n in summary] == ["203.0.113.7 keeps calling: 1,999 more ghost calls in 2 minutes"]
 
 
 def test_history_import_shows_progress_then_hides_it(qtbot, qapp, tmp_path):
@@ -199,7 +199,7 @@ def test_detail_pane_opens_the_matching_hardening_step(qtbot, controller):
     assert page.step.id == "block-direct-ip"  # the advice for a scanner's caller ID (1001)
     assert page.title() == "Block calls straight to an IP address"
     page.others.setChecked(True)
-    assert "features.direct_ip_call_enable = 0" in page.phone_block.text.toPlainText()
+    assert "features.direct_ip_call_enable = 0" in page.phone_block.plain_text()
     wizard.close()
 
 

@@ -50,7 +50,8 @@ def test_hostile_text_is_plain_and_elided_with_the_full_value_in_the_tooltip(sto
     assert shown.startswith("<b>1001</b>")  # shown literally, never as markup (views render DisplayRole as text)
     ua = model.data(model.index(0, 7))
     assert len(ua) <= 48 and ua.endswith("…")
-    assert model.data(model.index(0, 7), Qt.ItemDataRole.ToolTipRole) == long_ua
+    # the tooltip is escaped HTML (Qt guesses a tooltip's format): the full value, shown literally
+    assert model.data(model.index(0, 7), Qt.ItemDataRole.ToolTipRole) == f"<p>{long_ua}</p>"
 
 
 def test_csv_export_covers_the_whole_filter_and_defuses_formulas(tmp_path, store):

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
 from ghostwatch.core.hardening.checklist import load_checklist
 from ghostwatch.paths import resources_dir
-from ghostwatch.ui.hardening_wizard import HardeningWizard, StepPage
+from ghostwatch.ui.hardening import HardeningWizard, StepPage
 
 PBX = Path(__file__).resolve().parents[1] / "data" / "pbx"
 STEPS = load_checklist(resources_dir() / "checklist.toml")
@@ -33,7 +33,7 @@ def test_walk_an_insecure_asterisk_from_start_to_finish(qtbot, tmp_path):
     w = make(qtbot, tmp_path, trusted=("192.168.1.0/24",))
     w.intro.brand.setCurrentIndex(w.intro.brand.findData("yealink"))
     check(qtbot, w, PBX / "asterisk-pjsip-insecure")
-    assert "6 step(s) need fixing" in w.intro.result.text()
+    assert "6 steps need fixing" in w.intro.result.text()
     seen = {}
     while w.currentId() != w.summary_id:
         w.next()
@@ -43,22 +43,24 @@ def test_walk_an_insecure_asterisk_from_start_to_finish(qtbot, tmp_path):
     assert list(seen) == [s.id for s in STEPS]
     first = seen["move-sip-port"]
     assert first.badge.status.value == "fail"
-    assert "pjsip.conf:5: bind=0.0.0.0" in first.found.text.toPlainText()
-    assert "bind=0.0.0.0:5160" in first.fix.text.toPlainText()
-    assert first.phone_block.text.toPlainText().startswith("Yealink:")  # only the user's brand
-    assert "Grandstream" not in first.phone_block.text.toPlainText()
+    assert "pjsip.conf:5: bind=0.0.0.0" in first.found.plain_text()
+    assert "bind=0.0.0.0:5160" in first.fix.plain_text()
+    assert first.phone_block.plain_text().startswith("Yealink:")  # only the user's brand
+    assert "Grandstream" not in first.phone_block.plain_text()
     first.others.setChecked(True)
-    assert "Grandstream" in first.phone_block.text.toPlainText()
+    assert "Grandstream" in first.phone_block.plain_text()
     fw = seen["trusted-sources"].firewall
-    assert fw is not None and "ip saddr { 192.168.1.0/24 }" in fw.text.toPlainText()
+    assert fw is not None and "ip saddr { 192.168.1.0/24 }" in fw.plain_text()
     manual = seen["restrict-to-proxy"]
     assert manual.badge.status.value == "manual" and not manual.recheck.isEnabled()
-    summary = w.summary.table.toPlainText()
-    assert "Move SIP off port 5060" in summary and "6 step(s) still need fixing." in summary
+    summary = w.summary.summary_text()
+    assert "1. Move SIP off port 5060: Needs fixing" in summary and "6 of the 9 steps still need fixing." in summary
+    assert "step(s)" not in summary
     for edit in w.findChildren(QPlainTextEdit):
         assert edit.isReadOnly()
     for label in w.findChildren(QLabel):
-        assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
+        if label.text():  # (the wizard header's logo label holds no text)
+            assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
 
 
 def test_progress_is_kept_across_restarts(qtbot, tmp_path):
@@ -96,7 +98,7 @@ def test_recheck_after_fixing_turns_the_step_green(qtbot, tmp_path):
     with qtbot.waitSignal(w.checked, timeout=15000):
         page.recheck.click()
     assert page.badge.status.value == "pass"
-    assert "listens on port 5160" in page.found.text.toPlainText()
+    assert "listens on port 5160" in page.found.plain_text()
     # a page visited before the re-check shows the new result when the user goes back to it
     w.next()
     later = w.currentPage()
@@ -136,7 +138,7 @@ def test_rang_dialog_answers_from_the_history_and_opens_the_phone_steps(qtbot, t
 
     from ghostwatch.core.events import Event, Kind, Reason, Record, Verdict
     from ghostwatch.store.history import History
-    from ghostwatch.ui.hardening_wizard import RangDialog
+    from ghostwatch.ui.hardening import RangDialog
 
     at = datetime(2026, 11, 25, 14, 0).timestamp()
     h = History(tmp_path / "history.sqlite3")
@@ -150,7 +152,7 @@ def test_rang_dialog_answers_from_the_history_and_opens_the_phone_steps(qtbot, t
     dialog.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(at - 3500)))
     dialog.look.click()
     qtbot.waitUntil(lambda: dialog.look.isEnabled(), timeout=10000)
-    assert "logged no call" in dialog.answer.text() and not dialog.go.isHidden()
+    assert "No call reached a phone" in dialog.answer.text() and not dialog.go.isHidden()
     dialog.go.click()
     assert w.currentPage().step.id == "restrict-to-proxy"
 
@@ -158,7 +160,7 @@ def test_rang_dialog_answers_from_the_history_and_opens_the_phone_steps(qtbot, t
 def test_selftest_dialog_needs_consent_and_an_office_address(qtbot, tmp_path):
     import socket
 
-    from ghostwatch.ui.hardening_wizard import SelfTestDialog
+    from ghostwatch.ui.hardening import SelfTestDialog
 
     w = make(qtbot, tmp_path)
     dialog = SelfTestDialog(w)
@@ -167,7 +169,8 @@ def test_selftest_dialog_needs_consent_and_an_office_address(qtbot, tmp_path):
     dialog.consent.setChecked(True)
     dialog.target.setText("8.8.8.8")
     dialog.run.click()
-    assert "not a loopback or private" in dialog.answer.text() and dialog.result is None
+    assert dialog.answer.text().startswith("GhostWatch did not run the test. ") and dialog.result is None
+    assert "not a loopback or private" in dialog.answer.text()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -187,3 +190,70 @@ def test_an_archive_from_the_it_contractor_is_checked_too(qtbot, tmp_path):
     check(qtbot, w, tgz)
     assert f"Checked {tgz} (etc/freeswitch) (FreeSWITCH)" in w.intro.result.text()
     assert {s.step.id: s.status.value for s in w.states()}["move-sip-port"] == "fail"
+
+
+def test_rang_dialog_never_offers_a_call_the_phone_system_refused(qtbot, tmp_path):
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import QDate, QDateTime, QTime
+
+    from ghostwatch.core.events import Event, Kind, Outcome, Reason, Record, Verdict
+    from ghostwatch.store.history import History
+    from ghostwatch.ui.hardening import RangDialog
+
+    from .clipping import clipped
+
+    at = datetime(2026, 11, 29, 2, 32, tzinfo=UTC).timestamp()  # the PBX's wall clock, stored as UTC
+    h = History(tmp_path / "history.sqlite3")
+    fraud = Record("2026-11-29T02:31:00", "/var/log/asterisk/full", 1, "asterisk", Kind.CALL, source_ip="203.0.113.9",
+                   caller_id="1001", extension="900442079460000", outcome=Outcome.REJECTED, epoch=at - 60)
+    h.commit([(Event(fraud, Verdict.ATTACK, (Reason("toll_fraud_attempt", "x"),)), at - 60)], [], now=at)
+    h.close()
+    w = make(qtbot, tmp_path, history_path=tmp_path / "history.sqlite3")
+    dialog = RangDialog(w)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= 520
+    dialog.when.setDateTime(QDateTime(QDate(2026, 11, 29), QTime(2, 32)))
+    dialog.look.click()
+    qtbot.waitUntil(lambda: dialog.look.isEnabled(), timeout=10000)
+    text = dialog.answer.text()
+    assert text.startswith("No call reached a phone through your phone system around Sun 29 Nov 2026, 02:32.")
+    assert "refused 1 request)" in text  # the blocked toll-fraud attempt rang nothing: it is not the answer
+    for bad in ("ghost", "(s)", "2026-11-29T", "900442079460000"):
+        assert bad not in text, bad
+    dialog.go.click()
+    assert w.currentPage().step.id == "restrict-to-proxy"  # the phone steps
+    assert clipped(dialog) == []
+
+
+def test_every_page_says_where_it_is_and_reads_as_words(qtbot, tmp_path):
+    from PySide6.QtWidgets import QAbstractButton, QScrollArea, QWizard
+
+    from .clipping import clipped
+
+    w = make(qtbot, tmp_path, trusted=("192.168.1.0/24",))
+    w.resize(860, 680)
+    check(qtbot, w, PBX / "asterisk-pjsip-insecure")
+    b = QWizard.WizardButton
+    skip_x = w.button(b.CustomButton1).x()
+    assert skip_x < w.button(b.BackButton).x()  # Skip on the left on the first page...
+    numbers = []
+    while w.currentId() != w.summary_id:
+        w.next()
+        qtbot.wait(60)  # the word-wrapped labels settle their heights after the page's first layout
+        page = w.currentPage()
+        assert w.button(b.CustomButton1).x() == skip_x  # ...and in the same place on every page
+        if isinstance(page, StepPage):
+            numbers.append(page.subTitle())
+            assert "Not checked yet" not in page.found.plain_text()  # just checked: results, not "press Re-check"
+            assert len(page.findChildren(QScrollArea)) == 1  # the page scrolls; no small scroll boxes inside
+            assert not page.findChildren(QPlainTextEdit)
+            for label in page.findChildren(QLabel):
+                assert "resources/" not in label.text()  # no path inside GhostWatch's own source tree
+            assert clipped(page) == [], page.step.id
+    assert numbers == [f"Step {i} of {len(STEPS)}" for i in range(1, len(STEPS) + 1)]
+    assert not w.summary.findChildren(QPlainTextEdit)  # the summary is words, not a monospaced table
+    for button in w.findChildren(QAbstractButton):
+        assert "(s)" not in button.text()

@@ -40,7 +40,7 @@ def test_plot_counts_bucket_click_filters_the_table(qtbot, store):
     w.clear_scope()
     assert w.model.rowCount() == 8
     i = w.plot.bucket_at(T0 + 3600 + 1)
-    assert "Ghost call: 3" in w.plot.bucket_text(i)
+    assert "Ghost calls: 3" in w.plot.bucket_text(i)
 
 
 def test_verdict_filter_search_and_live_batches(qtbot, store):

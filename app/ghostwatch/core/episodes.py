@@ -13,8 +13,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Event, Reason, Verdict
+from .classify import headline
+from .events import Event, Reason, Verdict, make_event
 
+_NOTHING: list = []  # shared, never changed: "no earlier attempt was upgraded"
 EPISODE_GAP = 3600.0
 """Seconds of silence that end a source's run (fail2ban's findtime is 10 minutes; slow guessers pause longer)."""
 
@@ -26,7 +28,7 @@ class Run:
     ended: float
     began_time: str | None = None
     ended_time: str | None = None
-    attempts: int = 0
+    attempts: int = 0                        # attempts worth a look (normal ones are not part of a run)
     attacker: Reason | None = None           # what made the source an attacker in this run
     pending: list[Any] = field(default_factory=list)  # undecided attempts (objects with `.event`)
 
@@ -37,18 +39,19 @@ class Run:
 
 def upgraded(event: Event, reason: Reason) -> Event:
     """`event` with the attack verdict of its run, and the reason that made its source an attacker."""
-    if event.verdict.rank >= Verdict.ATTACK.rank:
+    record, verdict, reasons, evidence = event
+    if verdict is Verdict.ATTACK or verdict is Verdict.GHOST:
         return event
-    reasons = event.reasons if any(r.code == reason.code for r in event.reasons) else (*event.reasons, reason)
-    return event._replace(verdict=Verdict.ATTACK, reasons=reasons)
+    if reason not in reasons:
+        reasons = (*reasons, reason)
+    return make_event((record, Verdict.ATTACK, reasons, evidence))
 
 
 def attacker_reason(event: Event) -> Reason | None:
     """The reason that makes `event`'s source an attacker, or None."""
-    if event.verdict is Verdict.ATTACK or event.verdict is Verdict.GHOST:
-        from .classify import headline
-
-        return headline(event.reasons)
+    verdict = event[1]
+    if verdict is Verdict.ATTACK or verdict is Verdict.GHOST:
+        return headline(event[2])
     return None
 
 
@@ -71,47 +74,47 @@ class Episodes:
 
         Returns the event as its run judges it, and the earlier attempts of the run whose events were upgraded now
         (their `.event` already replaced)."""
-        ip = event.record.source_ip
-        if ip is None:
-            return event, []
+        ip = event[0].source_ip
+        verdict = event[1]
+        if ip is None or verdict is Verdict.NORMAL:  # a run is what a source did that was worth a look
+            return event, _NOTHING
         runs = self.runs
         run = runs.get(ip)
         if run is None or epoch - run.ended > self.gap:
             if run is not None and run.pending:
                 self._done.append(run)
-            run = Run(ip, epoch, epoch, event.record.time, event.record.time)
-            if self.worst.get(ip) is None or self.worst[ip].attacker is None:
+            run = runs[ip] = Run(ip, epoch, epoch, event[0].time, event[0].time)
+            worst = self.worst.get(ip)
+            if worst is None or worst.attacker is None:
                 self.worst[ip] = run
         else:
             runs.move_to_end(ip)
-        runs[ip] = run
         if created:
             run.attempts += 1
         if epoch > run.ended:
-            run.ended, run.ended_time = epoch, event.record.time or run.ended_time
+            run.ended, run.ended_time = epoch, event[0].time or run.ended_time
         if trusted:
             if attempt.pending:  # a judgement that changed its mind about the source: never upgrade it
                 attempt.pending = False
-            return event, []
-        changed: list[Any] = []
-        if run.attacker is None:
-            reason = attacker_reason(event)
-            if reason is not None:
-                run.attacker = reason
-                self.worst[ip] = run
-                for earlier in run.pending:
-                    earlier.pending = False
-                    if earlier is not attempt and earlier.event.verdict.rank < Verdict.ATTACK.rank:
-                        earlier.event = upgraded(earlier.event, reason)
-                        changed.append(earlier)
-                run.pending.clear()
-                attempt.pending = False
-            elif event.verdict is Verdict.SUSPICIOUS and len(run.pending) < self.max_pending:
-                if not attempt.pending:
-                    attempt.pending = True
-                    run.pending.append(attempt)
-        elif event.verdict is Verdict.SUSPICIOUS:
-            event = upgraded(event, run.attacker)
+            return event, _NOTHING
+        if run.attacker is not None:
+            return (upgraded(event, run.attacker) if verdict is Verdict.SUSPICIOUS else event), _NOTHING
+        changed: list[Any] = _NOTHING
+        reason = attacker_reason(event)
+        if reason is not None:
+            run.attacker = reason
+            self.worst[ip] = run
+            changed = []
+            for earlier in run.pending:
+                earlier.pending = False
+                if earlier is not attempt and earlier.event.verdict.rank < Verdict.ATTACK.rank:
+                    earlier.event = upgraded(earlier.event, reason)
+                    changed.append(earlier)
+            run.pending.clear()
+            attempt.pending = False
+        elif verdict is Verdict.SUSPICIOUS and not attempt.pending and len(run.pending) < self.max_pending:
+            attempt.pending = True
+            run.pending.append(attempt)
         if len(runs) > self.max_runs:
             self.forget(epoch)
         return event, changed

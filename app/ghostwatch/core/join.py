@@ -18,7 +18,7 @@ after its last line (`expire`).
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -32,6 +32,9 @@ CALL_WINDOW = 3600.0
 """Seconds of log time a call stays open after its last line: its CDR row is written when it hangs up."""
 ATTEMPT_WINDOW = 5.0
 """Seconds a login or probe stays open: its lines in other logs are written in the same second."""
+MAX_LINES = 64
+"""Lines one attempt holds at most (a call's trace, notices, security events and CDR rows are a handful): a log that
+reuses an id for everything never makes one attempt of a whole night."""
 
 _STRONG = ("ast:", "chan:", "uid:", "fs:")
 _KIND_RANK = {Kind.CALL: 4, Kind.AUTH_FAILURE: 3, Kind.REGISTRATION: 2, Kind.PROBE: 1, Kind.OTHER: 0}
@@ -46,13 +49,27 @@ def evidence_of(rec: Record) -> Evidence:
     return Evidence(rec.file, rec.line, rec.format, rec.raw)
 
 
+_NONE: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+
 def join_keys(rec: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(strong keys, weak keys) of a record: its parser's `refs` and what its fields name."""
+    refs, call_id, channel = rec.refs, rec.call_id, rec.channel
+    if not call_id and not refs and not channel:
+        return _NONE
+    fmt = rec.format
+    if not refs and not channel:  # the usual case: one id, one key
+        if fmt == "asterisk" and call_id.startswith("C-") and len(call_id) == 10:
+            return ("ast:" + call_id,), ()
+        if fmt == "asterisk_cdr":
+            return ("uid:" + call_id,), ()
+        if fmt.startswith("freeswitch") and _is_uuid(call_id):
+            return ("fs:" + call_id,), ()
+        return (), ("sip:" + call_id,)
     strong: list[str] = []
     weak: list[str] = []
-    for ref in rec.refs:
+    for ref in refs:
         (strong if ref.startswith(_STRONG) else weak).append(ref)
-    fmt, call_id = rec.format, rec.call_id
     if call_id:
         if fmt == "asterisk" and call_id.startswith("C-") and len(call_id) == 10:
             strong.append("ast:" + call_id)
@@ -80,8 +97,8 @@ class Attempt:
     record: Record                 # the merged record (fields from whichever line had them)
     first: float                   # log time of its first line (the clock it is filed under)
     last: float                    # log time of its latest line
-    formats: set[str]              # formats that joined by weak keys (one line each)
-    keys: set[str]
+    formats: list[str]             # formats that joined by weak keys (one line each)
+    keys: list                     # its join keys (strings, and one (account, second) tuple)
     observed: bool = False         # correlation has counted it (once, when its source address was known)
     behaviour: tuple = ()          # the correlation reasons it got then
     closed: bool = False
@@ -93,56 +110,71 @@ class Attempt:
     def evidence(self) -> tuple[Evidence, ...]:
         return tuple(map(evidence_of, self.records))
 
+    def accepts(self, rec: Record) -> bool:
+        """Whether `rec` can be one more line of this attempt: room left, and not a second line of a kind the
+        attempt already has (two "rejected" notices are two calls, whatever id a log gave them). CDR rows are
+        exempt: a forked dial writes several alike rows for one call, told apart by nothing but their ids."""
+        if len(self.records) >= MAX_LINES:
+            return False
+        if ENRICH_ONLY in rec.tags or rec.format.endswith("_cdr"):
+            return True
+        role = (rec.format, rec.kind, rec.detail)
+        return all((r.format, r.kind, r.detail) != role for r in self.records if ENRICH_ONLY not in r.tags)
+
 
 def merge(records: list[Record]) -> Record:
     """One record from an attempt's lines: the first line's, with empty fields filled from the others."""
-    first = records[0]
-    if len(records) == 1:
-        return first
-    values = first._asdict()
-    kind, outcome = first.kind, first.outcome
-    tags = list(first.tags)
-    raw = list(first.raw)
-    refs = list(first.refs)
-    anonymous, challenge = first.anonymous, first.challenge
-    epoch, time = first.epoch, first.time
+    merged = records[0]
     for rec in records[1:]:
-        for name in _FILL:
-            if values[name] is None:
-                value = getattr(rec, name)
-                if value is not None:
-                    values[name] = value
-        if _KIND_RANK[rec.kind] > _KIND_RANK[kind]:
-            kind = rec.kind
-        if _OUTCOME_RANK[rec.outcome] > _OUTCOME_RANK[outcome]:
-            outcome = rec.outcome
-        tags.extend(t for t in rec.tags if t not in tags)
-        raw.extend(rec.raw)
-        refs.extend(r for r in rec.refs if r not in refs)
-        anonymous = anonymous or rec.anonymous
-        challenge = challenge and rec.challenge
-        if rec.epoch is not None and (epoch is None or rec.epoch < epoch):
-            epoch, time = rec.epoch, rec.time
-    values.update(kind=kind, outcome=outcome, tags=tuple(t for t in tags if t != ENRICH_ONLY), raw=tuple(raw),
-                  refs=tuple(refs), anonymous=anonymous, challenge=challenge, epoch=epoch, time=time)
+        merged = merge_into(merged, rec)
+    return merged
+
+
+def merge_into(merged: Record, rec: Record) -> Record:
+    """`merged` (an attempt's record so far) with one more of its lines."""
+    values = merged._asdict()
+    for name in _FILL:
+        if values[name] is None:
+            value = getattr(rec, name)
+            if value is not None:
+                values[name] = value
+    if _KIND_RANK[rec.kind] > _KIND_RANK[merged.kind]:
+        values["kind"] = rec.kind
+    if _OUTCOME_RANK[rec.outcome] > _OUTCOME_RANK[merged.outcome]:
+        values["outcome"] = rec.outcome
+    if rec.tags:
+        values["tags"] = merged.tags + tuple(t for t in rec.tags if t not in merged.tags and t != ENRICH_ONLY)
+    values["raw"] = merged.raw + rec.raw
+    if rec.refs:
+        values["refs"] = merged.refs + tuple(r for r in rec.refs if r not in merged.refs)
+    values["anonymous"] = merged.anonymous or rec.anonymous
+    values["challenge"] = merged.challenge and rec.challenge
+    if rec.epoch is not None and (merged.epoch is None or rec.epoch < merged.epoch):
+        values["epoch"], values["time"] = rec.epoch, rec.time
     return Record(**values)
 
 
 class Joiner:
-    """Groups records, arriving in time order, into attempts. See the module docstring."""
+    """Groups records, arriving in time order, into attempts. See the module docstring. A login's lines that
+    share nothing else join by (account, second) — the same second or the one before — unless their addresses
+    differ; calls never join that way.
+
+    Built for `scan`'s pace (a few microseconds a line): open attempts wait in two queues by when they were last
+    touched (calls, with their long window, apart from the rest); the key index forgets closed attempts lazily."""
 
     def __init__(self, start_id: int = 1, capacity: int = 100_000) -> None:
         self._ids = count(start_id)
         self.capacity = capacity
-        # open attempts by last activity, oldest first: calls (long window) apart from the rest (short window)
-        self.calls: OrderedDict[int, Attempt] = OrderedDict()
-        self.others: OrderedDict[int, Attempt] = OrderedDict()
-        self._by_key: dict[str, Attempt] = {}
+        self.calls: deque[Attempt] = deque()
+        self.others: deque[Attempt] = deque()
+        self.open = 0
+        self._by_key: dict = {}
+        self._stale = 0                                          # index entries of closed attempts
         self.now = float("-inf")
         self.joined = 0                                          # lines that joined an existing attempt
 
     def __len__(self) -> int:
-        return len(self.calls) + len(self.others)
+        return self.open
 
     def add(self, rec: Record) -> tuple[Attempt | None, bool]:
         """The attempt `rec` belongs to and whether it was created by it; (None, False) for an enrich-only line
@@ -151,99 +183,109 @@ class Joiner:
         if epoch is not None and epoch > self.now:
             self.now = epoch
         strong, weak = join_keys(rec)
-        fallbacks = _fallback_keys(rec)
-        attempt = self._find(rec, strong, weak, fallbacks)
+        fallback = None if rec.kind is Kind.CALL or epoch is None or not rec.extension else \
+            (rec.extension, int(epoch))
+        attempt = self._find(rec, strong, weak, fallback) if (strong or weak or fallback) else None
         if attempt is None:
             if ENRICH_ONLY in rec.tags:
                 return None, False
             when = epoch if epoch is not None else self.now
-            attempt = Attempt(next(self._ids), [rec], rec, when, when, set(), set())
+            attempt = Attempt(next(self._ids), [rec], rec, when, when, [], [])
             created = True
+            self.open += 1
+            (self.calls if rec.kind is Kind.CALL else self.others).append(attempt)
+            if self.open > self.capacity:
+                self._close(self.others[0] if self.others else self.calls[0])
         else:
-            (self.calls if attempt.record.kind is Kind.CALL else self.others).pop(attempt.id, None)
             attempt.records.append(rec)
-            attempt.record = merge(attempt.records)
+            attempt.record = merge_into(attempt.record, rec)
             if epoch is not None and epoch > attempt.last:
                 attempt.last = epoch
             self.joined += 1
             created = False
         if not strong:
-            attempt.formats.add(rec.format)
+            attempt.formats.append(rec.format)
         by_key = self._by_key
-        for key in (*strong, *weak, *fallbacks[:2]):
-            attempt.keys.add(key)
+        keys = attempt.keys
+        for key in strong:
+            keys.append(key)
             by_key[key] = attempt
-        opened = self.calls if attempt.record.kind is Kind.CALL else self.others
-        opened[attempt.id] = attempt
-        if len(opened) > self.capacity:
-            self._close(next(iter(opened.values())))
+        for key in weak:
+            keys.append(key)
+            by_key[key] = attempt
+        if fallback is not None:
+            keys.append(fallback)
+            by_key[fallback] = attempt
         return attempt, created
 
     def _find(self, rec: Record, strong: tuple[str, ...], weak: tuple[str, ...],
-              fallbacks: tuple[str, ...]) -> Attempt | None:
+              fallback: tuple | None) -> Attempt | None:
         by_key = self._by_key
+        ip = rec.source_ip
         for key in strong:
             found = by_key.get(key)
-            if found is not None and not _conflict(found.keys, strong):
+            if (found is not None and not found.closed and _same_source(found.record.source_ip, ip)
+                    and not _conflict(found.keys, strong) and found.accepts(rec)):
                 return found
-        for key in (*weak, *fallbacks):
+        if fallback is not None:  # the same account in the same second, or the second before
+            weak = (*weak, fallback, (fallback[0], fallback[1] - 1))
+        for key in weak:
             found = by_key.get(key)
-            if (found is not None and rec.format not in found.formats
-                    and _same_source(found.record.source_ip, rec.source_ip)):
+            if (found is not None and not found.closed and rec.format not in found.formats
+                    and _same_source(found.record.source_ip, ip) and found.accepts(rec)):
                 return found
         return None
 
     def expire(self, now: float | None = None) -> list[Attempt]:
         """Close the attempts whose window has passed at log time `now` (default: the latest line's time).
-        Cheap: only the oldest attempts of each kind are looked at."""
+        Cheap: only the queues' fronts are looked at."""
         now = self.now if now is None else now
         closed: list[Attempt] = []
-        for opened, window in ((self.others, ATTEMPT_WINDOW), (self.calls, CALL_WINDOW)):
-            while opened:
-                attempt = next(iter(opened.values()))
-                if attempt.last + window >= now:
-                    break
+        others, calls = self.others, self.calls
+        while others and others[0].last + ATTEMPT_WINDOW < now:
+            attempt = others.popleft()
+            if attempt.closed:
+                continue
+            if attempt.record.kind is Kind.CALL:  # became a call when a call's line joined it: wait as one
+                calls.append(attempt)
+                continue
+            self._close(attempt)
+            closed.append(attempt)
+        while calls and calls[0].last + CALL_WINDOW < now:
+            attempt = calls.popleft()
+            if not attempt.closed:
                 self._close(attempt)
                 closed.append(attempt)
         return closed
 
     def drain(self) -> list[Attempt]:
         """Close every open attempt (end of a scan), oldest first."""
-        closed = sorted([*self.others.values(), *self.calls.values()], key=lambda a: a.id)
+        closed = sorted((a for a in (*self.others, *self.calls) if not a.closed), key=lambda a: a.id)
         for attempt in closed:
             self._close(attempt)
+        self.others.clear()
+        self.calls.clear()
         return closed
 
     def _close(self, attempt: Attempt) -> None:
+        if attempt.closed:
+            return
         attempt.closed = True
-        self.calls.pop(attempt.id, None)
-        self.others.pop(attempt.id, None)
-        by_key = self._by_key
-        for key in attempt.keys:
-            if by_key.get(key) is attempt:
-                del by_key[key]
+        self.open -= 1
+        self._stale += len(attempt.keys)
+        if self._stale > 4 * len(self._by_key) // 5 + 1000:  # mostly closed attempts: rebuild the index
+            self._by_key = {k: a for k, a in self._by_key.items() if not a.closed}
+            self._stale = 0
 
 
-def _fallback_keys(rec: Record) -> tuple[str, ...]:
-    """Address + account + second, for the lines of one login that share nothing else (chan_sip and its
-    SecurityEvent; a line whose address could not be trusted joins by account + second alone). The first two are
-    registered; the others, the second before, are only looked up. Calls never join this way."""
-    if rec.kind is Kind.CALL or rec.epoch is None or not rec.extension:
-        return ()
-    sec = int(rec.epoch)
-    ext = rec.extension
-    ip = rec.source_ip or ""
-    return (f"at:{ip}|{ext}|{sec}", f"acct:{ext}|{sec}", f"at:{ip}|{ext}|{sec - 1}", f"acct:{ext}|{sec - 1}")
-
-
-def _conflict(have: set[str], keys: tuple[str, ...]) -> bool:
+def _conflict(have: list, keys: tuple[str, ...]) -> bool:
     """Whether two sets of a call's keys name different calls: channel names repeat after a PBX restart, but
     uniqueids (`uid:`) and Asterisk call ids (`ast:`) never do; a row that shares none of its call's ids with an
     attempt is another call."""
     for prefix in ("uid:", "ast:"):
         ours = {k for k in keys if k.startswith(prefix)}
         if ours:
-            theirs = {k for k in have if k.startswith(prefix)}
+            theirs = {k for k in have if k.__class__ is str and k.startswith(prefix)}
             if theirs and theirs.isdisjoint(ours):
                 return True
     return False

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from .classify import Classifier
 from .episodes import Episodes
-from .events import Event, Record
+from .events import Record
 from .join import Attempt, Joiner
 from .settings import DetectionSettings
 from .signatures import Signatures
@@ -23,28 +23,28 @@ class Judge:
         self.joiner = Joiner(start_id)
         self.episodes = Episodes()
         self._trusted = settings.trusted if settings.trusted else None
+        # bound once: `feed` runs for every line a scan reads
+        self._add, self._observe = self.joiner.add, self.classifier.correlator.observe
+        self._judge, self._see = self.classifier.judge, self.episodes.see
 
     def feed(self, rec: Record) -> list[tuple[Attempt, bool]]:
         """Judge one record. Returns the attempts whose events changed, each with whether it is new; every
         attempt's `.event` is its latest judgement."""
-        attempt, created = self.joiner.add(rec)
+        attempt, created = self._add(rec)
         if attempt is None:
-            return []
+            return _NOTHING
         merged = attempt.record
         ip = merged.source_ip
         trusted = ip in self._trusted if (ip is not None and self._trusted is not None) else False
-        classifier = self.classifier
         if not attempt.observed and ip is not None:
             attempt.observed = True
-            attempt.behaviour = tuple(classifier.correlator.observe(merged, trusted))
-        event = classifier.judge(merged, attempt.behaviour, trusted, attempt.evidence if len(attempt.records) > 1
-                                 else ())
-        epoch = attempt.first
-        event, upgraded = self.episodes.see(attempt, event, epoch, created, trusted)
+            attempt.behaviour = tuple(self._observe(merged, trusted))
+        event = self._judge(merged, attempt.behaviour, trusted, () if created else attempt.evidence)
+        event, upgraded = self._see(attempt, event, attempt.first, created, trusted)
         attempt.event = event
-        out = [(attempt, created)]
-        out.extend((earlier, False) for earlier in upgraded)
-        return out
+        if upgraded:
+            return [(attempt, created), *((earlier, False) for earlier in upgraded)]
+        return [(attempt, created)]
 
     def feed_all(self, records: Iterable[Record]) -> list[tuple[Attempt, bool]]:
         out: list[tuple[Attempt, bool]] = []
@@ -57,5 +57,4 @@ class Judge:
         return self.joiner.expire()
 
 
-def event_of(attempt: Attempt) -> Event:
-    return attempt.event
+_NOTHING: list = []  # shared, never changed

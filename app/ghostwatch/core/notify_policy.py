@@ -2,7 +2,8 @@
 
 - The first ghost call or attack from a source notifies at once (a compromise always does, quiet hours or not).
 - Whatever else the same source does is counted; `flush` turns it into one summary per source
-  ("Scanner 203.0.113.7: 240 probes in 2 minutes"), at most one per source per `summary_every` seconds.
+  ("203.0.113.7 keeps scanning: 240 more scans in 2 minutes"), at most one per source per `summary_every` seconds.
+  A source whose first alert the rate limit held back is introduced by its summary, never "still at it".
 - Never more than `max_per_minute` notifications in any minute, whatever the flood: the rest are folded into the
   next summary. Quiet hours hold back everything but a compromise.
 """
@@ -58,6 +59,8 @@ class Notification:
 
 @dataclass
 class _Source:
+    who: str = "an unknown caller"  # the address (or caller ID) in words, for the summary
+    announced: bool = False  # the person was told about this source (a summary then says "more")
     last_notified: float = float("-inf")
     pending: int = 0
     first_pending: float = 0.0
@@ -87,16 +90,22 @@ class NotifyPolicy:
             return [self._emit(_compromise(notice), now, force=True)]
         if notice.verdict not in LEVELS[self.level] or self._quiet(notice.hour):
             return []
-        key = notice.source_ip or f"caller:{notice.caller_id or '?'}"
+        key = _key(notice.source_ip, notice.caller_id)
         src = self.sources.get(key)
         if src is None:
             if len(self.sources) > 10000:  # a distributed scan: forget the quietest half
                 for k in sorted(self.sources, key=lambda k: self.sources[k].last_notified)[:5000]:
                     del self.sources[k]
-            src = self.sources[key] = _Source()
-        if now - src.last_notified >= self.new_source_after and self._room(now):
+            src = self.sources[key] = _Source(who=_who(notice) if notice.source_ip else _caller(notice))
+        # a ghost call (a phone rang) from a new source may use twice the minute's allowance: it is never folded
+        # behind scans and failed logins
+        limit = self.max_per_minute * (2 if notice.verdict is Verdict.GHOST else 1)
+        if now - src.last_notified >= self.new_source_after and self._room(now, limit):
             src.last_notified = now
             src.pending = 0
+            src.announced = True
+            src.kinds.clear()
+            src.worst = Verdict.NORMAL
             return [self._emit(_first(notice), now)]
         if src.pending == 0:
             src.first_pending = now
@@ -110,7 +119,7 @@ class NotifyPolicy:
     def repeat(self, source_ip: str | None, caller_id: str | None, verdict: Verdict, kind: str, count: int,
                last_event_id: int) -> None:
         """`count` more events like one already offered from this source (counted for its next summary)."""
-        src = self.sources.get(source_ip or f"caller:{caller_id or '?'}")
+        src = self.sources.get(_key(source_ip, caller_id))
         if src is None or count <= 0:
             return
         if src.pending == 0:
@@ -124,12 +133,13 @@ class NotifyPolicy:
     def flush(self, now: float) -> list[Notification]:
         """Summaries of what sources did since they were last mentioned (call every few seconds)."""
         out: list[Notification] = []
-        for key, src in self.sources.items():
+        for src in self.sources.values():
             if src.pending == 0 or now - src.last_notified < self.summary_every:
                 continue
             if not self._room(now):
                 break
-            out.append(self._emit(_summary(key, src, now), now))
+            out.append(self._emit(_summary(src, now), now))
+            src.announced = True
             src.last_notified = now
             src.pending = 0
             src.kinds.clear()
@@ -140,10 +150,10 @@ class NotifyPolicy:
     def _quiet(self, hour: int | None) -> bool:
         return self.quiet_hours is not None and hour in self.quiet_hours
 
-    def _room(self, now: float) -> bool:
+    def _room(self, now: float, limit: int | None = None) -> bool:
         while self.sent and now - self.sent[0] >= 60.0:
             self.sent.popleft()
-        if len(self.sent) >= self.max_per_minute:
+        if len(self.sent) >= (limit or self.max_per_minute):
             self.folded += 1
             return False
         return True
@@ -159,12 +169,23 @@ class NotifyPolicy:
 
 # -- the words ----------------------------------------------------------------------------------------------
 _KIND_WORDS = {"call": ("call", "calls"), "auth_failure": ("failed login", "failed logins"),
-               "probe": ("probe", "probes"), "registration": ("registration", "registrations"),
+               "probe": ("scan", "scans"), "registration": ("login attempt", "login attempts"),
                "other": ("event", "events")}
+_DOING = {"call": "keeps calling", "auth_failure": "keeps guessing passwords", "probe": "keeps scanning",
+          "registration": "keeps trying to log in", "other": "is still active"}
+
+
+def _key(source_ip: str | None, caller_id: str | None) -> str:
+    return source_ip or f"caller:{caller_id or ''}"
 
 
 def _who(n: Notice) -> str:
-    return display_text(n.source_ip or "an unknown address", 45)
+    return display_text(n.source_ip, 45) or "an unknown address"
+
+
+def _caller(n: Notice) -> str:
+    caller = display_text(n.caller_id, 24)
+    return f"caller {caller}" if caller else "an unknown caller"
 
 
 def _why(n: Notice) -> str:
@@ -183,7 +204,7 @@ def _first(n: Notice) -> Notification:
             said = f"The PBX refused a call{to} from {_who(n)}: no phone rang."
         else:
             said = f"A call{to} came from {_who(n)}."
-        return Notification(title, f"{said} {_why(n)}", n.event_id)
+        return Notification(title, f"{said} {_why(n)}".strip(), n.event_id)
     if n.verdict is Verdict.ATTACK:
         return Notification(title, _why(n), n.event_id)
     return Notification(f"Suspicious activity from {_who(n)}", _why(n), n.event_id)
@@ -196,14 +217,21 @@ def _compromise(n: Notice) -> Notification:
                         n.event_id, urgent=True)
 
 
-def _summary(key: str, src: _Source, now: float) -> Notification:
+def _count(n: int, words: tuple[str, str]) -> str:
+    return f"{n:,} {words[0] if n == 1 else words[1]}"
+
+
+def _summary(src: _Source, now: float) -> Notification:
     minutes = max(1, round((now - src.first_pending) / 60))
-    kind, count = max(src.kinds.items(), key=lambda kv: kv[1]) if src.kinds else ("other", src.pending)
-    words = _KIND_WORDS.get(kind, _KIND_WORDS["other"])
-    what = words[0] if src.pending == 1 else words[1]
-    label = "Ghost calls" if src.worst is Verdict.GHOST else "Scanner" if src.worst is Verdict.ATTACK else "Source"
-    who = display_text(key.removeprefix("caller:"), 45)
+    kind = max(src.kinds.items(), key=lambda kv: kv[1])[0] if src.kinds else "other"
+    words = ("ghost call", "ghost calls") if src.worst is Verdict.GHOST and kind == "call" else \
+        _KIND_WORDS.get(kind, _KIND_WORDS["other"])
     span = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return Notification(f"{label} {who}: {src.pending} {what} in {span}",
-                        f"{who} is still at it. GhostWatch keeps recording every event; open the window for "
-                        f"details and the firewall rule that stops it.", src.last_event_id)
+    if not src.announced:  # its first alert was held back: introduce it, do not say "still"
+        return Notification(f"{_count(src.pending, words).capitalize()} from {src.who} in {span}",
+                            "Open GhostWatch for the details and the firewall rule that stops it.", src.last_event_id)
+    more = f"{src.pending:,} more {words[0] if src.pending == 1 else words[1]}"
+    who = src.who[:1].upper() + src.who[1:]
+    return Notification(f"{who} {_DOING.get(kind, _DOING['other'])}: {more} in {span}",
+                        "GhostWatch records every one. Open it for the details and the firewall rule that stops it.",
+                        src.last_event_id)

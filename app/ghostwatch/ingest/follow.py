@@ -19,9 +19,10 @@ from pathlib import Path
 from ..core.formats import Parser, sniff
 from ..core.logfiles import is_rotated_name
 from ..core.signatures import Signatures
+from ..core.text import CUT_MARK
 from ..core.timeparse import Clock
 from ..store.history import Position
-from .reader import SKIP_SUFFIXES, head_lines, logical_name, open_log, rotation_key
+from .reader import LINE_CAP, SKIP_SUFFIXES, head_lines, logical_name, open_log, rotation_key
 
 try:
     import grp  # POSIX only: names the group that may read a log, for the advice
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 LIVE_CHUNK = 1 << 20         # bytes read from one file per cycle while following
 IMPORT_CHUNK = 4 << 20       # ... while importing history
 HEAD_BYTES = 1024            # the first line's first bytes identify a file's content
-LONG_LINE_KEEP = 16 << 10    # what is kept of a pathological line (the rest is skipped, never fatal)
 SNIFF_GIVE_UP = 64 << 10     # a file this big that no dialect recognises is not a PBX log
 MAX_DEPTH = 2                # /var/log/asterisk/cdr-csv/Master.csv
 ROTATED_QUIET_SECONDS = 10.0  # a file rotated away is still read until it has been this quiet (or is deleted):
@@ -362,13 +362,15 @@ class Follower:
                 elif data and at_eof and (lingering or not ff.rotated):
                     return None  # a half-written line waits for its newline
                 elif data and not at_eof:
-                    rest = _skip_to_newline(fh)
-                    if rest is None:
-                        return None  # a huge line still being written
+                    rest, ended, tail = _skip_to_newline(fh)
+                    if not ended and (lingering or not ff.rotated):
+                        return None  # a huge line still being written (read in bounded blocks each time)
                     span = len(data) + rest
-                    data = data[:LONG_LINE_KEEP] + b"\n"
-                    self.warn(f"{ff.path}:{ff.line}: a line of {span} bytes was cut to {LONG_LINE_KEEP} bytes")
-                    at_eof = fh.read(1) == b""
+                    tail = (data + tail)[-(LINE_CAP // 2):] if len(tail) < LINE_CAP // 2 else tail
+                    data = data[: LINE_CAP // 2] + CUT_MARK.encode() + tail + b"\n"
+                    self.warn(f"{ff.path}:{ff.line}: a line of {span} bytes was cut to its first and last "
+                              f"{LINE_CAP // 2} bytes")
+                    at_eof = not ended or fh.read(1) == b""
         except PermissionError:
             self.problems[ff.key] = permission_advice(ff.path)
             return None
@@ -490,14 +492,19 @@ def _end_of_complete_lines(path: Path, size: int) -> tuple[int, int]:
     return offset, lines
 
 
-def _skip_to_newline(fh) -> int | None:
-    """Bytes up to and including the next newline, or None when the file ends first."""
+def _skip_to_newline(fh) -> tuple[int, bool, bytes]:
+    """(bytes read up to and including the next newline or to the end of the file, whether a newline ended them,
+    the line's last LINE_CAP/2 bytes); reads in bounded blocks."""
     skipped = 0
+    tail = b""
+    keep = LINE_CAP // 2
     while True:
         block = fh.read(1 << 20)
         if not block:
-            return None
+            return skipped, False, tail
         nl = block.find(b"\n")
+        part = block[:nl] if nl >= 0 else block
+        tail = (tail + part)[-keep:]
         if nl >= 0:
-            return skipped + nl + 1
+            return skipped + nl + 1, True, tail
         skipped += len(block)

@@ -207,6 +207,7 @@ def _merge(stats: FileStats, child: FileStats, samples: list[tuple[int, str]] = 
     stats.lines += child.lines
     stats.records += child.records
     stats.unrecognised += child.unrecognised
+    stats.cut_lines += child.cut_lines
     if samples and len(child.sample_lines) == len(child.samples):  # the first three by line, wherever parsed
         merged = sorted([*zip(child.sample_lines, child.samples, strict=True), *samples])[:3]
         stats.sample_lines[:] = [line for line, _ in merged]

@@ -25,6 +25,7 @@ from ..core.judge import Judge
 from ..core.logfiles import now_epoch
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
+from ..store.disk import WriteFailed
 from ..store.history import History, Position
 from .follow import Chunk, FollowedFile, Follower, Problem
 from .merge import Held, release
@@ -94,6 +95,10 @@ class MonitorStatus:
         return self.state.capitalize() + "."
 
 
+class _WriterStopped(Exception):
+    """The history writer failed (its status says why); the pipeline thread stops reading."""
+
+
 class Monitor:
     """Follows `paths` live into `history`; see the module docstring."""
 
@@ -136,6 +141,7 @@ class Monitor:
         self._lines = 0
         self._events = 0
         self.failed: BaseException | None = None
+        self._status_lock = threading.Lock()  # the writer's failure and the reader's "live" never cross
         self.cycles = 0
         self._cycled = threading.Condition()
 
@@ -247,6 +253,8 @@ class Monitor:
                     if self.observer is not None and len(self._scheduled) < len(self.paths):
                         self._schedule_roots()
                 self._cycle()
+        except _WriterStopped:
+            return  # the writer has said why (its status stays): nothing more to add
         except BaseException as exc:  # noqa: BLE001 - reported to the caller, never silently lost
             self.failed = exc
             log.exception("monitoring stopped by an internal error")
@@ -388,7 +396,7 @@ class Monitor:
     def _enqueue(self, events: list[tuple], positions: list[Position]) -> None:
         while True:  # a bounded queue: when the disk is slower than the log, parsing waits
             if self.failed is not None:
-                raise RuntimeError("the history writer stopped") from self.failed
+                raise _WriterStopped from self.failed
             try:
                 self._commits.put((events, positions), timeout=0.5)
                 return
@@ -408,7 +416,12 @@ class Monitor:
                 if events and self.on_batch is not None:
                     self.on_batch(Batch(tuple(e[0] for e in events), tuple(ids), tuple(e[1] for e in events),
                                         tuple(e[3] is None for e in events)))
-            except BaseException as exc:  # noqa: BLE001 - disk full, database locked: say so, stop storing
+            except WriteFailed as exc:  # disk full, read-only, I/O error: one clear line, no traceback
+                log.info("%s", exc)  # the status carries it to the user: one line, not two
+                with self._status_lock:
+                    self.failed = exc
+                    self._set_status_locked("failing", Problem("", str(exc)))
+            except BaseException as exc:  # noqa: BLE001 - anything else: say so, stop storing
                 self.failed = exc
                 log.exception("cannot store events")
                 self._set_status("failing", extra=Problem("", f"Cannot store events in the history: {exc}"))
@@ -457,6 +470,12 @@ class Monitor:
             self.on_warning(message)
 
     def _set_status(self, state: str, extra: Problem | None = None) -> None:
+        with self._status_lock:
+            if self.failed is not None and extra is None:
+                return  # a monitor that stopped storing keeps saying why; it is never "live" again
+            self._set_status_locked(state, extra)
+
+    def _set_status_locked(self, state: str, extra: Problem | None) -> None:
         follower = self.follower
         if self._paused.is_set() and state == "live":
             state = "paused"

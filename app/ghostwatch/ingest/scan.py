@@ -78,8 +78,8 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
                 if attempt.closed:
                     finish(attempt)
         now = joiner.now
-        if now >= sweep_at:  # once a second of log time: what no later line can change any more
-            sweep_at = now + 1.0
+        if now >= sweep_at:  # every few seconds of log time: what no later line can change any more
+            sweep_at = now + 4.0
             _settle(joiner.expire(), episodes.ended(now), finish)
     _settle(joiner.drain(), list(episodes.runs.values()), finish)
     for ip, run in episodes.worst.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ..core.correlate import FAILURE_TAGS
 from ..core.events import Event, Kind, Record, Verdict
+from .disk import write_failure
 from .schema import connect
 
 RESOLUTIONS = (60, 3600)
@@ -140,10 +142,16 @@ class History:
                     [(p.path, p.device, p.inode, p.head, p.offset, p.line, p.skip, p.format, int(p.done), now)
                      for p in positions])
                 conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if conn.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the original error is the one that explains
                 self._reason_ids.clear()  # ids handed out inside the rolled-back transaction are gone
+                failure = write_failure(exc, self.path)
+                if failure is not None:
+                    raise failure from exc
                 raise
         return ids
 

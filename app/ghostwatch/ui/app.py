@@ -80,6 +80,7 @@ class Controller(QObject):
         self.restart_timer.setSingleShot(True)
         self.restart_timer.timeout.connect(self._restart_stopped_monitor)
         self._closing = False
+        self.demo_held = False  # the demo office waits until the Welcome dialog's choice (no alerts behind it)
 
     # -- start ----------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -115,6 +116,7 @@ class Controller(QObject):
             QTimer.singleShot(int(self.opts.exit_after * 1000), self._screenshot_and_quit)
         elif self.mode == "demo" and not self.opts.demo and self.opts.interactive \
                 and not self.settings.first_run_done:
+            self.demo_held = True
             QTimer.singleShot(800, self.first_run)
 
     def _choose_sources(self) -> tuple[list[str], bool]:
@@ -144,6 +146,14 @@ class Controller(QObject):
             self.restart_monitoring(import_history)
             if dialog.harden.isChecked():
                 self.show_step("")
+        else:
+            self.release_demo()
+
+    def release_demo(self) -> None:
+        """The user chose (or closed the Welcome dialog): the demo office may start its day."""
+        self.demo_held = False
+        if self.monitor is not None:
+            self.on_status(self.monitor.current)
 
     def _wire(self) -> None:
         w, t = self.window, self.tray
@@ -306,7 +316,7 @@ class Controller(QObject):
                     self.window.refresh()
                 self.tray.set_state("paused" if status.state == "paused" else "watching")
         if status.state == "live" and self.mode == "demo" and self.replayer is None and self.demo_dir is not None \
-                and not self._closing:
+                and not self._closing and not self.demo_held:
             self.replayer = Replayer(self.demo_dir / "logs", night_seconds=self.opts.demo_seconds)
             self.replayer.start()
 
@@ -319,7 +329,7 @@ class Controller(QObject):
     @Slot(str)
     def show_step(self, step_id: str) -> None:
         """The hardening wizard, opened at one step (from the detail pane), or where the user left it."""
-        from .hardening_wizard import HardeningWizard
+        from .hardening import HardeningWizard
 
         if self.wizard is None:
             self.wizard = HardeningWizard(self.checklist, self.paths.data_dir / "hardening.json", resources_dir(),
@@ -383,6 +393,13 @@ class Controller(QObject):
             self.window.reader = self.reader
             self.window.model.reader = self.reader
             self.window.setWindowTitle("GhostWatch")
+            # the demo's alerts end with it: no summary of demo sources, no red tray icon in a quiet office
+            self.policy = NotifyPolicy(self.settings.notify_level, self.settings.quiet_hours)
+            self.notifications.clear()
+            if self.tray is not None:
+                self.tray.set_alert(False)
+                self.tray.last_event_id = None
+            self.window.strip.show_alert("")
             self.window.apply_filter()
             self.window.refresh()
             self._remove_demo()
@@ -461,16 +478,43 @@ class Controller(QObject):
         gc.unfreeze()
 
 
-def _already_running(name: str) -> bool:
-    """Ask a running GhostWatch to show itself; True if one answered."""
+def _already_running(name: str, wait_ms: int = 3000) -> str:
+    """Ask a running GhostWatch to show its window: "" when none runs, "raised" when it answered, "silent" when one
+    holds the name but did not answer (busy or hung)."""
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(300):
-        return False
+        return ""
     sock.write(b"raise\n")
     sock.waitForBytesWritten(300)
+    deadline = time.monotonic() + wait_ms / 1000
+    # the answer may already be in (read while the request was written): waitForReadyRead waits for more only
+    while sock.bytesAvailable() < 3 and time.monotonic() < deadline:
+        sock.waitForReadyRead(max(1, int((deadline - time.monotonic()) * 1000)))
+    answered = sock.readAll().data().startswith(b"ok")
     sock.disconnectFromServer()
-    return True
+    return "raised" if answered else "silent"
+
+
+def _answer_raise(server: QLocalServer, controller: Controller) -> None:
+    """A second launch asked: bring the window up, then say so (the second launch waits for this)."""
+    conn = server.nextPendingConnection()
+    controller.show_window()
+    if conn is not None:
+        conn.write(b"ok\n")
+        conn.flush()
+        conn.disconnected.connect(conn.deleteLater)
+
+
+def _say_already_running(interactive: bool) -> None:
+    """Nobody sees a terminal when GhostWatch starts from a menu: a second launch that got no answer says so."""
+    text = ("GhostWatch is already running, but its window did not come up. Look for its icon in the tray, or "
+            "quit it there (or log out and back in) and start GhostWatch again.")
+    print(f"ghostwatch: {text}", file=sys.stderr)
+    if interactive:
+        box = QMessageBox(QMessageBox.Icon.Information, "GhostWatch is already running", text)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.exec()
 
 
 def run_gui(opts: LaunchOptions) -> int:
@@ -483,15 +527,19 @@ def run_gui(opts: LaunchOptions) -> int:
     single = not opts.demo and opts.screenshot is None and opts.exit_after is None
     name = f"ghostwatch-{getpass.getuser()}"
     if single:
-        if _already_running(name):
+        running = _already_running(name)
+        if running == "raised":
             print("ghostwatch: already running; brought its window to the front", file=sys.stderr)
+            return 0
+        if running == "silent":
+            _say_already_running(opts.interactive)
             return 0
         QLocalServer.removeServer(name)  # a stale socket left by a crash
         server = QLocalServer()
         server.listen(name)
     controller = Controller(app, opts)
     if server is not None:
-        server.newConnection.connect(lambda: (server.nextPendingConnection(), controller.show_window()))
+        server.newConnection.connect(lambda: _answer_raise(server, controller))
     try:
         try:
             controller.start()

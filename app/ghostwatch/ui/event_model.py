@@ -10,9 +10,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from ..core.classify import headline
-from ..core.text import display_text
+from ..core.text import display_text, rich_text_paragraph
 from ..store.queries import EventFilter, HistoryReader, StoredEvent, matches
-from .theme import KIND_WORDS, OUTCOME_WORDS, VERDICT_COLOURS, VERDICT_TINTS, verdict_word
+from .theme import KIND_WORDS, OUTCOME_WORDS, VERDICT_COLOURS, VERDICT_TINTS, verdict_word, when_long, when_short
 
 COLUMNS = ("Time", "Verdict", "What", "Outcome", "Source", "Caller ID", "Extension", "User agent", "Why")
 PAGE = 200
@@ -22,17 +22,13 @@ ELIDE = 48
 
 
 def when(epoch: float) -> str:
-    """Log wall-clock time (epochs are the PBX's local time read as UTC)."""
+    """Log wall-clock time for files (CSV): epochs are the PBX's local time read as UTC."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def short_when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %H:%M:%S")
 
 
 def cell_text(ev: StoredEvent, column: int) -> str:
     if column == 0:
-        return short_when(ev.epoch)
+        return when_short(ev.epoch)
     if column == 1:
         return verdict_word(ev.verdict)
     if column == 2:
@@ -57,6 +53,9 @@ class EventTableModel(QAbstractTableModel):
         self.reader = reader
         self.filter = EventFilter(verdicts=frozenset({"ghost", "attack", "suspicious"}))
         self.rows: list[StoredEvent] = []
+        self._ids: set[int] = set()  # the loaded rows: a page or a live batch never adds one twice
+        self._cursor: tuple[float, int] | None = None  # the oldest (epoch, id) paged in: where the next page starts
+        self._newest: tuple[float, int] | None = None  # the newest loaded, whatever the sort order shows first
         self._exhausted = False
         self.sort_column = 0
         self.sort_order = Qt.SortOrder.DescendingOrder
@@ -83,9 +82,10 @@ class EventTableModel(QAbstractTableModel):
             return text if len(text) <= ELIDE or col == 8 else text[: ELIDE - 1] + "…"
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:
-                return when(ev.epoch)
+                return when_long(ev.epoch)
             text = cell_text(ev, col)
-            return text if (len(text) > ELIDE or col == 8) else None
+            # Qt renders a tooltip that looks like HTML as rich text: always hand it escaped HTML
+            return rich_text_paragraph(text) if (len(text) > ELIDE or col == 8) else None
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(QColor(VERDICT_TINTS[str(ev.verdict)]))
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
@@ -100,10 +100,14 @@ class EventTableModel(QAbstractTableModel):
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid():
             return
-        before = (self.rows[-1].epoch, self.rows[-1].id) if self.rows else None
-        page = self.reader.page(self.filter, before, PAGE)
+        page = self.reader.page(self.filter, self._cursor, PAGE)
         if len(page) < PAGE:
             self._exhausted = True
+        if page:
+            self._cursor = (page[-1].epoch, page[-1].id)
+            self._newest = max(self._newest or (page[0].epoch, page[0].id), (page[0].epoch, page[0].id))
+        page = [ev for ev in page if ev.id not in self._ids]
+        self._ids.update(ev.id for ev in page)
         if page:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
             self.rows.extend(page)
@@ -136,6 +140,8 @@ class EventTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.filter = flt
         self.rows = []
+        self._ids = set()
+        self._cursor = self._newest = None
         self._exhausted = False
         self.endResetModel()
         self.fetchMore()
@@ -149,11 +155,11 @@ class EventTableModel(QAbstractTableModel):
         Returns False when the rows could not simply be inserted (a flood, or events older than the newest shown,
         as a history import brings) and the first page must be reloaded: now, or by the caller when `reload` is
         False (the window does it once a second, not per batch)."""
-        shown = [ev for ev in events if matches(self.filter, ev)]
+        shown = [ev for ev in events if matches(self.filter, ev) and ev.id not in self._ids]
         if not shown:
             return True
         shown.sort(key=lambda e: (e.epoch, e.id), reverse=True)
-        older = self.rows and (shown[-1].epoch, shown[-1].id) < (self.rows[0].epoch, self.rows[0].id)
+        older = self._newest is not None and (shown[-1].epoch, shown[-1].id) < self._newest
         if len(shown) > LIVE_INSERT_LIMIT or (older and self._time_sorted()):
             if reload:
                 self.reload()
@@ -161,11 +167,19 @@ class EventTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), 0, len(shown) - 1)
         self.rows[0:0] = shown
         self.endInsertRows()
-        if len(self.rows) > MAX_ROWS:
-            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self.rows) - 1)
+        self._ids.update(ev.id for ev in shown)
+        self._newest = max(self._newest or (0.0, 0), (shown[0].epoch, shown[0].id))
+        if self._cursor is None:
+            self._cursor = (shown[-1].epoch, shown[-1].id)
+        if len(self.rows) > MAX_ROWS:  # the oldest go (paged in again on scrolling)
+            self.beginResetModel()
+            self.rows.sort(key=lambda e: (e.epoch, e.id), reverse=True)
+            for ev in self.rows[MAX_ROWS:]:
+                self._ids.discard(ev.id)
             del self.rows[MAX_ROWS:]
-            self.endRemoveRows()
+            self._cursor = (self.rows[-1].epoch, self.rows[-1].id)
             self._exhausted = False
+            self.endResetModel()
         if not self._time_sorted():
             self._resort()
         return True
@@ -179,7 +193,7 @@ class EventTableModel(QAbstractTableModel):
         for ev in events:
             row = index.get(ev.id)
             if row is None:
-                if matches(self.filter, ev) and (not self.rows or ev.epoch >= self.rows[-1].epoch):
+                if matches(self.filter, ev) and (self._cursor is None or ev.epoch >= self._cursor[0]):
                     complete = False
                 continue
             if matches(self.filter, ev):
@@ -189,6 +203,7 @@ class EventTableModel(QAbstractTableModel):
                 gone.append(row)
         for row in sorted(gone, reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
+            self._ids.discard(self.rows[row].id)  # it may come back (add_live) when the filter shows it again
             del self.rows[row]
             self.endRemoveRows()
         if not self._time_sorted():
@@ -215,7 +230,8 @@ class EventTableModel(QAbstractTableModel):
             while n < limit:
                 page = self.reader.page(self.filter, before, 5000)
                 for ev in page:
-                    out.writerow([when(ev.epoch), str(ev.verdict), ev.kind, ev.outcome or "",
+                    outcome = OUTCOME_WORDS.get(ev.outcome, ev.outcome or "")  # "blocked", as the window says
+                    out.writerow([when(ev.epoch), str(ev.verdict), ev.kind, outcome,
                                   *(_csv_safe(v) for v in (ev.source_ip, ev.source_port, ev.caller_id,
                                                            ev.caller_name, ev.extension, ev.user_agent, ev.call_id)),
                                   _csv_safe("; ".join(r.text for r in ev.reasons)), ev.file, ev.line])

@@ -67,6 +67,7 @@ class FirstRunDialog(QDialog):
             "GhostWatch reads the logs your PBX already writes. It never changes your phone system; it only "
             "reads, and tells you what to change.", wrap=True))
         self.list = QListWidget()
+        self.list.itemChanged.connect(self._update)
         lay.addWidget(self.list, 1)
         self.importing = QCheckBox("Also read what the logs already hold (history, including rotated files)")
         self.importing.setChecked(True)
@@ -77,35 +78,45 @@ class FirstRunDialog(QDialog):
         self.note = plain_label(wrap=True)
         lay.addWidget(self.note)
         row = QHBoxLayout()
-        other = QPushButton("Choose another folder…")
-        other.clicked.connect(self._choose)
+        self.other = QPushButton("Choose a folder…")
+        self.other.setToolTip("The folder your PBX writes its logs to, e.g. /var/log/asterisk (it may be a network "
+                              "share)")
+        self.other.clicked.connect(self._choose)
         demo = QPushButton("Show me the demo office")
         demo.clicked.connect(self._demo)
         self.watch = QPushButton("Watch these folders")
         self.watch.setDefault(True)
         self.watch.clicked.connect(self._watch)
-        row.addWidget(other)
+        row.addWidget(self.other)
         row.addStretch(1)
         row.addWidget(demo)
         row.addWidget(self.watch)
+        lay.addStretch(0)
         lay.addLayout(row)
         for folder in (find_log_dirs() if candidates is None else candidates):
             self.add_folder(folder)
         self._update()
-        self.resize(720, 460)
+        self.resize(720, 460 if self.list.count() else self.sizeHint().height())  # no big empty space either
 
-    def add_folder(self, folder: Path) -> None:
+    def add_folder(self, folder: Path, chosen: bool = False) -> None:
+        """A found folder is ticked when it holds a PBX log; one the user chose is ticked whatever it holds."""
         files = describe_folder(folder)
+        self.list.blockSignals(True)
         item = QListWidgetItem(display_text(folder))
         item.setData(Qt.ItemDataRole.UserRole, str(folder))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked if files else Qt.CheckState.Unchecked)
+        item.setCheckState(Qt.CheckState.Checked if files or chosen else Qt.CheckState.Unchecked)
         self.list.addItem(item)
-        for name, use in files or [("", "no PBX log recognised here (yet)")]:
+        empty = ("no PBX log here yet: GhostWatch will read the logs as soon as they appear" if chosen else
+                 "no PBX log recognised here (yet)")
+        for name, use in files or [("", empty)]:
             sub = QListWidgetItem(f"    {display_text(name)}  —  {use}" if name else f"    {use}")
             sub.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(sub)
+        self.list.blockSignals(False)
         self._update()
+        if self.height() < 400:  # the list appears: room for it
+            self.resize(self.width(), 460)
 
     def folders(self) -> list[str]:
         out = []
@@ -115,16 +126,26 @@ class FirstRunDialog(QDialog):
                 out.append(item.data(Qt.ItemDataRole.UserRole))
         return out
 
-    def _update(self) -> None:
+    def _update(self, *_args) -> None:
         has = any(self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count()))
-        self.note.setText("" if has else "No PBX log folder was found on this computer. Choose the folder your "
-                                         "PBX writes to (it may be a network share), or look at the demo first.")
-        self.watch.setEnabled(has)
+        ticked = bool(self.folders())
+        self.list.setVisible(has)  # no large empty box: the sentence below says what to do
+        self.importing.setVisible(has)
+        self.other.setText("Choose another folder…" if has else "Choose a folder…")
+        if not has:
+            self.note.setText("No PBX log folder was found on this computer. Choose the folder your PBX writes to "
+                              "(it may be a network share), or look at the demo first.")
+        elif not ticked:
+            self.note.setText("Tick the folders to watch, or choose another one.")
+        else:
+            self.note.setText("")
+        self.watch.setEnabled(ticked)
+        self.watch.setText("Watch this folder" if len(self.folders()) == 1 else "Watch these folders")
 
     def _choose(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose your PBX's log folder", "/var/log")
         if path:
-            self.add_folder(Path(path))
+            self.add_folder(Path(path), chosen=True)
 
     def _demo(self) -> None:
         self.choice = ("demo", [], False)

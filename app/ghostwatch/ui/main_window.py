@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelection, QStandardPaths, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,11 +29,16 @@ from ..core.logfiles import now_epoch
 from ..ingest.pipeline import MonitorStatus
 from ..store.queries import EventFilter, HistoryReader
 from .detail import DetailPane
-from .event_model import COLUMNS, LIVE_INSERT_LIMIT, EventTableModel, when
+from .event_model import COLUMNS, LIVE_INSERT_LIMIT, EventTableModel
 from .plot import RANGES, FrequencyPlot
 from .sources_panel import SourcesPanel
 from .status_strip import StatusStrip
-from .theme import heading_font, icon, plain_label
+from .theme import heading_font, icon, plain_label, span_words
+
+DETAIL_HINT = "Select an event in the list to see why GhostWatch flagged it."
+SEARCH_DELAY_MS = 300  # search as you type: the table follows once typing pauses this long
+FOCUS_STYLE = ("QTableView:focus, QTableWidget:focus, QScrollArea:focus { border: 2px solid #1565c0; } "
+               "QPushButton:focus { outline: 2px solid #1565c0; border: 2px solid #1565c0; }")
 
 FLAGGED = frozenset({"ghost", "attack", "suspicious"})
 VERDICT_FILTERS = (("Needs attention", FLAGGED), ("Ghost calls", frozenset({"ghost"})),
@@ -63,7 +69,7 @@ class MainWindow(QMainWindow):
         self.closed = False  # set at shutdown: batches still queued for the window are dropped
         self.setWindowTitle("GhostWatch")
         self.setWindowIcon(icon())
-        self.resize(1280, 820)
+        self.resize(1280, 800)
         self.model = EventTableModel(reader, self)
         self._dirty = True
         self._stale = False
@@ -75,6 +81,7 @@ class MainWindow(QMainWindow):
         self.timer.start()
         self.model.fetchMore()
         self.refresh()
+        self._update_empty()
 
     # -- layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -88,8 +95,18 @@ class MainWindow(QMainWindow):
             chip.clicked.connect(lambda _=False, v=verdict: self.show_today(v))
         outer.addWidget(self.strip)
 
+        self.paused_banner = plain_label("Monitoring is paused: new lines in the logs are read when you resume.",
+                                         wrap=True)
+        self.paused_banner.setStyleSheet("background: #fff3cd; color: #5d4200; padding: 6px 14px; "
+                                         "font-weight: bold; border-bottom: 1px solid #e0c97a;")
+        self.paused_banner.hide()
+        outer.addWidget(self.paused_banner)
+
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        self.split = split
         left = QWidget()
+        left.setMinimumWidth(520)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(10, 8, 6, 8)
         head = QHBoxLayout()
@@ -97,16 +114,20 @@ class MainWindow(QMainWindow):
         title.setFont(heading_font(1))
         head.addWidget(title, 1)
         self.range_group = QButtonGroup(self)
+        self.range_buttons: list[QPushButton] = []
         for name in RANGES:
             b = QPushButton(name)
             b.setCheckable(True)
             b.setChecked(name == "24 hours")
+            b.setToolTip(f"Plot the last {name.lower()}" if name != "All" else "Plot everything recorded")
             self.range_group.addButton(b)
+            self.range_buttons.append(b)
             head.addWidget(b)
         self.range_group.buttonClicked.connect(self._range_changed)
         lv.addLayout(head)
         self.plot = FrequencyPlot()
         self.plot.setMinimumHeight(200)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its bars are reached from the table and sources
         self.plot.bucketClicked.connect(self.show_bucket)
         lv.addWidget(self.plot, 2)
 
@@ -116,16 +137,22 @@ class MainWindow(QMainWindow):
             self.verdict_box.addItem(label, verdicts)
         self.verdict_box.currentIndexChanged.connect(self.apply_filter)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search the plotted range: address, caller ID, extension, user agent, reason…")
+        self.search.setPlaceholderText("Search: address, caller ID, extension, user agent, reason…")
+        self.search.setToolTip("The table follows as you type (the plotted range; everything on “All”)")
         self.search.setClearButtonEnabled(True)
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DELAY_MS)
+        self.search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self.search_timer.start)
         self.search.returnPressed.connect(self.apply_filter)
-        self.search.textChanged.connect(lambda t: self.apply_filter() if not t else None)
         self.scope = QPushButton()
         self.scope.setToolTip("Show all times and sources again")
         self.scope.clicked.connect(self.clear_scope)
         self.scope.hide()
         export = QPushButton("Export CSV…")
         export.clicked.connect(self.export_csv)
+        self.export_button = export
         filters.addWidget(self.verdict_box)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.scope)
@@ -142,6 +169,15 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab goes to the next pane; arrow keys move between rows
+        self.empty = plain_label(wrap=True)  # the empty state, a sentence over the table
+        self.empty.setParent(self.table.viewport())
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #546e7a; background: transparent;")
+        self.empty.hide()
+        self.model.modelReset.connect(self._update_empty)
+        self.model.rowsInserted.connect(self._update_empty)
+        self.model.rowsRemoved.connect(self._update_empty)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
@@ -152,6 +188,8 @@ class MainWindow(QMainWindow):
         split.addWidget(left)
 
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setChildrenCollapsible(False)
+        right.setMinimumWidth(330)
         self.detail = DetailPane()
         self.detail.stepRequested.connect(self.stepRequested)
         right.addWidget(self.detail)
@@ -162,15 +200,24 @@ class MainWindow(QMainWindow):
         st.setFont(heading_font(1))
         sv.addWidget(st)
         self.sources = SourcesPanel()
+        srcbox.setMinimumHeight(140)
         self.sources.sourceChosen.connect(self.show_source)
         sv.addWidget(self.sources)
         right.addWidget(srcbox)
         right.setSizes([600, 200])
         split.addWidget(right)
-        split.setSizes([860, 420])
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([820, 460])
         outer.addWidget(split, 1)
         self.setCentralWidget(central)
+        central.setStyleSheet(FOCUS_STYLE)
+        self.detail.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it; arrow keys scroll it
         self._scope: dict = {}
+        chain = [*self.strip.counts.values(), self.strip.pause, *self.range_buttons, self.verdict_box, self.search,
+                 self.scope, self.export_button, self.table, self.detail, self.sources]
+        for a, b in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(a, b)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -222,7 +269,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_status(self, status: MonitorStatus) -> None:
         self.strip.show_status(status)
-        self.pause_action.setText("Resume monitoring" if status.state == "paused" else "Pause monitoring")
+        paused = status.state == "paused"
+        self.pause_action.setText("Resume monitoring" if paused else "Pause monitoring")
+        self.paused_banner.setVisible(paused)
 
     @Slot()
     def refresh_if_dirty(self) -> None:
@@ -266,13 +315,46 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def apply_filter(self) -> None:
+        self.search_timer.stop()
         self.model.set_filter(self.current_filter())
         self.detail.show_event(None)
+        self._update_empty()
+
+    @Slot()
+    def _update_empty(self) -> None:
+        """A sentence instead of blank space: nothing recorded yet, or nothing matches the filter."""
+        if self.model.rowCount():
+            self.empty.hide()
+            if self.detail.event is None:
+                self.detail.title.setText(DETAIL_HINT)
+            return
+        if self.detail.event is None:
+            self.detail.title.setText("When GhostWatch lists an event, select it to see why it was flagged.")
+        flt = self.model.filter
+        narrowed = bool(flt.text or self._scope)
+        if narrowed:
+            text = "No events match. Clear the search or the filter above to see everything."
+        elif flt.verdicts:
+            text = ("Nothing to worry about yet: no ghost calls, attacks or suspicious events recorded. "
+                    "GhostWatch adds them here the moment they happen.")
+        else:
+            text = "Nothing recorded yet. Events appear here as your phone system logs them."
+        self.empty.setText(text)
+        self._place_empty()
+        self.empty.show()
+
+    def _place_empty(self) -> None:
+        vp = self.table.viewport()
+        self.empty.setGeometry(20, 20, max(100, vp.width() - 40), max(60, min(120, vp.height() - 40)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._place_empty)
 
     @Slot(float, float)
     def show_bucket(self, start: float, end: float) -> None:
         self._scope = {"start": start, "end": end}
-        self.scope.setText(f"{when(start)[:16]} – {when(end)[11:16]}  ✕")
+        self.scope.setText(f"{span_words(start, end)}  ✕")
         self.scope.show()
         self.apply_filter()
 
@@ -330,7 +412,11 @@ class MainWindow(QMainWindow):
 
     # -- actions --------------------------------------------------------------------------------------------
     def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export events", "ghostwatch-events.csv", "CSV files (*.csv)")
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        if not folder or not Path(folder).is_dir():
+            folder = str(Path.home())
+        path, _ = QFileDialog.getSaveFileName(self, "Export events", str(Path(folder) / "ghostwatch-events.csv"),
+                                              "CSV files (*.csv)")
         if path:
             n = self.model.export_csv(path)
             self.statusBar().showMessage(f"Exported {n:,} events to {path}", 8000)

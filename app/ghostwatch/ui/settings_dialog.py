@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import replace
+from pathlib import Path
 
 import phonenumbers
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -24,7 +27,50 @@ from PySide6.QtWidgets import (
 from ..core.app_settings import AppSettings
 from ..core.hours import Hours
 from ..core.notify_policy import LEVEL_LABELS
-from .theme import plain_label
+from .theme import WrapLabel, plain_label
+
+HINTS = {
+    "paths": ("/var/log/asterisk", "One folder per line, e.g. /var/log/asterisk or /var/log/freeswitch (a network "
+                                   "share works too: then tick “The logs are on a network share” below)."),
+    "networks": ("192.168.1.0/24\n203.0.113.10", "One per line: your office network (e.g. 192.168.1.0/24) and "
+                                                  "your SIP provider's servers (e.g. 203.0.113.10)."),
+}
+ERROR_STYLE = "color: #b3261e;"
+
+
+def country_names() -> list[tuple[str, str]]:
+    """(country name, code) for every region phonenumbers knows, by name ("Thailand", "TH")."""
+    out = []
+    for code in phonenumbers.SUPPORTED_REGIONS:
+        territory = QLocale.codeToTerritory(code)
+        name = QLocale.territoryToString(territory) if territory != QLocale.Country.AnyTerritory else ""
+        out.append((f"{name} ({code})" if name else code, code))
+    return sorted(out, key=lambda nc: nc[0].casefold())
+
+
+def system_country() -> str:
+    """The country of the computer's locale (its two-letter code), or ""."""
+    code = QLocale.territoryToCode(QLocale.system().territory())
+    return code if code in phonenumbers.SUPPORTED_REGIONS else ""
+
+
+def network_problem(lines: list[str]) -> str:
+    """A sentence about the first line that is not a network or address, or ""."""
+    for line in lines:
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            return (f"“{line}” is not a network or address. Write it like 192.168.1.0/24 (a network) or "
+                    f"203.0.113.10 (one address).")
+    return ""
+
+
+def folder_problem(lines: list[str]) -> str:
+    missing = [line for line in lines if not Path(line).expanduser().is_dir()]
+    if not missing:
+        return ""
+    return (f"“{missing[0]}” does not exist on this computer (or is not a folder). Check the spelling, or choose "
+            f"it with “Add a folder…”.")
 
 
 class _Hours(QWidget):
@@ -66,33 +112,47 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("GhostWatch settings")
         self.settings = settings
         self.editors: dict[str, QWidget] = {}
+        self.problems: dict[str, QLabel] = {}
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for f in AppSettings.editable():
             value = getattr(settings, f.name)
             kind = f.metadata["kind"]
             if kind in ("paths", "networks"):
                 editor = QPlainTextEdit("\n".join(value))
                 editor.setMaximumHeight(80)
+                editor.setTabChangesFocus(True)
+                editor.setPlaceholderText(HINTS[kind][0])
+                box = QWidget()
+                bl = QVBoxLayout(box)
+                bl.setContentsMargins(0, 0, 0, 0)
+                bl.addWidget(editor)
+                hint = WrapLabel(HINTS[kind][1])
+                hint.setStyleSheet("color: #546e7a;")
+                bl.addWidget(hint)
+                problem = WrapLabel()  # inline validation, next to the field it is about
+                problem.setStyleSheet(ERROR_STYLE)
+                problem.hide()
+                bl.addWidget(problem)
+                self.problems[f.name] = problem
+                editor.textChanged.connect(lambda n=f.name: self._check(n))
                 if kind == "paths":
-                    box = QWidget()
-                    bl = QVBoxLayout(box)
-                    bl.setContentsMargins(0, 0, 0, 0)
-                    bl.addWidget(editor)
                     add = QPushButton("Add a folder…")
                     add.clicked.connect(lambda _=False, e=editor: self._add_folder(e))
                     bl.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
-                    shown: QWidget = box
-                else:
-                    shown = editor
+                shown: QWidget = box
             elif kind == "bool":
                 editor = QCheckBox()
                 editor.setChecked(bool(value))
                 shown = editor
             elif kind == "region":
                 editor = QComboBox()
-                for code in sorted(phonenumbers.SUPPORTED_REGIONS):
-                    editor.addItem(code, code)
-                editor.setCurrentIndex(max(0, editor.findData(value)))
+                editor.setEditable(True)  # type a few letters of the name to find it
+                editor.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+                for name, code in country_names():
+                    editor.addItem(name, code)
+                index = editor.findData(value)
+                editor.setCurrentIndex(index if index >= 0 else max(0, editor.findData(system_country())))
                 shown = editor
             elif kind == "level":
                 editor = QComboBox()
@@ -111,7 +171,9 @@ class SettingsDialog(QDialog):
                 shown = editor
             shown.setToolTip(f.metadata["help"])
             self.editors[f.name] = editor
-            form.addRow(plain_label(f.metadata["label"]), shown)
+            label = plain_label(f.metadata["label"])
+            label.setBuddy(editor)
+            form.addRow(label, shown)
         self.error = plain_label(wrap=True)
         self.error.setStyleSheet("color: #b3261e;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -121,6 +183,22 @@ class SettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
+        self.resize(640, self.sizeHint().height())
+        for name in self.problems:
+            self._check(name)
+
+    def _check(self, name: str) -> bool:
+        """Inline validation of one list field; True when it may be saved (a missing folder is only a warning)."""
+        editor = self.editors[name]
+        assert isinstance(editor, QPlainTextEdit)
+        lines = [line.strip() for line in editor.toPlainText().splitlines() if line.strip()]
+        problem = network_problem(lines) if name == "trusted" else folder_problem(lines)
+        label = self.problems[name]
+        label.setText(problem)
+        label.setVisible(bool(problem))
+        blocking = bool(problem) and name == "trusted"
+        editor.setStyleSheet("QPlainTextEdit { border: 2px solid #b3261e; }" if blocking else "")
+        return not blocking
 
     def _add_folder(self, editor: QPlainTextEdit) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose your PBX's log folder", "/var/log")
@@ -145,6 +223,11 @@ class SettingsDialog(QDialog):
         return replace(self.settings, **values).validated()
 
     def accept(self) -> None:
+        bad = [name for name in self.problems if not self._check(name)]
+        if bad:
+            self.error.setText(f"Please check the marked field: {self.problems[bad[0]].text()}")
+            self.editors[bad[0]].setFocus()
+            return
         try:
             self.settings = self.result_settings()
         except ValueError as exc:

@@ -8,6 +8,8 @@ from ..core.summary_words import headline_words
 from ..ingest.pipeline import MonitorStatus, Progress
 from .theme import VERDICT_COLOURS, heading_font, plain_label, set_plain
 
+SINGULAR = {"ghost calls": "ghost call", "attacks": "attack"}  # "1 ghost call", never "1 ghost calls"
+
 
 class StatusStrip(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -50,7 +52,8 @@ class StatusStrip(QFrame):
     def show_counts(self, totals: dict[str, int], worst_ip: str | None, worst_verdict: str | None,
                     worst_events: int, ghosts_rang: int | None = None) -> None:
         for verdict, chip in self.counts.items():
-            chip.setText(f"{totals.get(verdict, 0):,} {chip.property('word')}")
+            n, word = totals.get(verdict, 0), chip.property("word")
+            chip.setText(f"1 {SINGULAR.get(word, word)}" if n == 1 else f"{n:,} {word}")
         if self.down is None:  # "Quiet today" would be a lie while nothing is being watched
             set_plain(self.headline, headline_words(totals, worst_ip, worst_verdict, worst_events, ghosts_rang))
 

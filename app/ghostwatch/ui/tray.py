@@ -6,15 +6,18 @@ problem (a folder it cannot read), or not watching at all (the monitor stopped: 
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from ..core.notify_policy import Notification
+from ..core.text import markup_escape
 from .main_window import add_action
 from .theme import icon
 
 TOOLTIPS = {"watching": "GhostWatch: watching your phone system",
-            "paused": "GhostWatch: monitoring is paused",
+            "paused": "GhostWatch: PAUSED — not watching your phone system (Resume in this menu)",
             "problem": "GhostWatch: NOT watching everything — {detail}",
             "stopped": "GhostWatch: NOT watching your phone system — {detail}"}
 ICONS = {"watching": "ghostwatch", "paused": "ghostwatch-off", "problem": "ghostwatch-off", "stopped": "ghostwatch-off"}
@@ -84,13 +87,13 @@ class Tray(QObject):
         self.last_event_id = n.event_id or None  # 0: about GhostWatch itself, not an event
         if self.icon is not None and self.icon.supportsMessages():
             kind = QSystemTrayIcon.MessageIcon.Critical if n.urgent else QSystemTrayIcon.MessageIcon.Warning
-            self.icon.showMessage(n.title, n.body, kind, 15000)
+            self.icon.showMessage(n.title, notification_body(n.body), kind, 15000)
         self.set_alert(True)
         self.notified.emit(n)
 
     def say_once(self, title: str, body: str) -> None:
         if self.icon is not None and self.icon.supportsMessages():
-            self.icon.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 8000)
+            self.icon.showMessage(title, notification_body(body), QSystemTrayIcon.MessageIcon.Information, 8000)
 
     @Slot(QSystemTrayIcon.ActivationReason)
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -109,3 +112,11 @@ class Tray(QObject):
     def hide(self) -> None:
         if self.icon is not None:
             self.icon.hide()
+
+
+def notification_body(text: str, platform: str = sys.platform) -> str:
+    """The body as the desktop's notification server must get it. On Linux and the BSDs Qt hands it unchanged to
+    org.freedesktop.Notifications, whose servers (dunst, GNOME, KDE) read markup and links in a body: a User-Agent
+    holding `<a href=...>` or `<img src=/dev/zero>` would become a link or an image, so `&`, `<`, `>` are escaped.
+    Windows and macOS show the body as plain text."""
+    return text if platform.startswith(("win", "darwin")) else markup_escape(text)

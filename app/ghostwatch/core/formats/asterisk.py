@@ -77,7 +77,7 @@ _REQ_REASONS = {
 _MESSAGE_KEYWORDS = (
     b"' failed for '", b"' rejected because extension not found", b" to authenticate ",
     b"Rejecting unknown SIP connection", b"hacking attempt detected", b"No registration for peer", b"Registered SIP '",
-    b"Added contact '", b"<--- ", b" is ringing", b"Nobody picked up in ",
+    b"Added contact '", b"<--- ", b"Nobody picked up in ",
 )
 
 
@@ -95,6 +95,7 @@ class AsteriskParser(Parser):
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
         self._raw_chan: bytes | None = None
+        self._call_ids: OrderedDict[bytes, None] = OrderedDict()  # `C-…` of the calls reported, as the log's bytes
         self._last_stamp: str | None = None
         self._last_time: tuple[str | None, float | None] = (None, None)
         self._minute_key: str | None = None
@@ -128,6 +129,10 @@ class AsteriskParser(Parser):
                 if raw_chan in self._seen_raw:
                     return [], end + 1
         self._raw_chan = raw_chan  # for _executing, which remembers the channel in both forms
+        if b"Nobody picked up in " in line:
+            at = line.find(b"[C-", 0, 200)  # only a call already reported can have rung: skip the rest in bytes
+            if at < 0 or line[at + 1:at + 11] not in self._call_ids:
+                return [], end + 1
         text = decode_line(line)
         if "<--- " in text:
             if asterisk_sip_trace.START.search(text):
@@ -192,7 +197,7 @@ class AsteriskParser(Parser):
             recs = self._ami_iax(text, line_no)
             if recs is not None:
                 return recs
-        if " is ringing" in text or "Nobody picked up in " in text:
+        if "Nobody picked up in " in text:
             return self._ringing(text, line_no)
         return self._misc(text, line_no)
 
@@ -286,16 +291,19 @@ class AsteriskParser(Parser):
         self._seen_channels[chan] = None
         if len(self._seen_channels) > SEEN_CHANNELS:
             self._seen_channels.popitem(last=False)
+        rec = self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
+                           outcome=Outcome.UNKNOWN, anonymous=anonymous_chan or ip_named, external=True,
+                           from_host=peer if ip_named else None, method="INVITE", detail=self._entered(ctx))
+        if rec.call_id:  # its "Nobody picked up" line is worth reading
+            self._call_ids[rec.call_id.encode()] = None
+            if len(self._call_ids) > SEEN_CHANNELS:
+                self._call_ids.popitem(last=False)
         raw_chan, self._raw_chan = self._raw_chan, None
         if raw_chan:
             self._seen_raw[raw_chan] = None
             if len(self._seen_raw) > SEEN_CHANNELS:
                 self._seen_raw.popitem(last=False)
-        guest = anonymous_chan or ip_named
-        return [self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
-                             outcome=Outcome.UNKNOWN, anonymous=guest, external=True,
-                             from_host=peer if ip_named else None, method="INVITE",
-                             detail=self._entered(ctx))]
+        return [rec]
 
     def _entered(self, ctx: str) -> str:
         detail = self._entered_texts.get(ctx)
@@ -338,8 +346,9 @@ class AsteriskParser(Parser):
         return None
 
     def _ringing(self, text: str, line_no: int) -> list[Record] | None:
-        """app_dial's "PJSIP/201-00000041 is ringing" / "Nobody picked up in 20000 ms": a call already seen rang a
-        phone. Only the line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing."""
+        """app_dial's "Nobody picked up in 20000 ms": a call already seen rang a phone and nobody answered. Only the
+        line's `[C-…]` call id (written by Asterisk) ties it to its call; alone it says nothing. ("… is ringing",
+        written for every call the office makes too, is left unread: a keyword hit on most calls of a busy log.)"""
         verbose = _LEVEL.search(text[:200])
         if verbose is None or "app_dial.c" not in text[:verbose.end() + 40]:
             return []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 MAX_TOTAL_BYTES = 64 << 20
 MAX_MEMBERS = 5000
+MAX_HEADER_BYTES = 1 << 20
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
 _MARKERS = ("sip.conf", "pjsip.conf", "extensions.conf", "asterisk.conf", "vars.xml", "freeswitch.xml")
 
@@ -25,12 +26,39 @@ def is_archive(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
+class _HeaderTooBig(tarfile.TarError):
+    pass
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose own extension (a pax header, a GNU long name) may not be larger than MAX_HEADER_BYTES:
+    tarfile reads those into memory whole, before the caller sees the member."""
+
+    def _proc_member(self, tar):  # tarfile's hook for every header read
+        if self.type in _META_TYPES and self.size > MAX_HEADER_BYTES:
+            raise _HeaderTooBig(f"a tar header extension of {self.size:,} bytes")
+        return super()._proc_member(tar)
+
+
+_META_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+               tarfile.GNUTYPE_LONGLINK)
+
+
+def _is_tar(archive: Path) -> bool:
+    """tarfile.is_tarfile, but reading the first header with the bound."""
+    try:
+        with tarfile.open(archive, tarinfo=_BoundedTarInfo):
+            return True
+    except tarfile.ReadError:
+        return False
+
+
 def unpack_config(archive: Path, dest: Path) -> Path:
     """Unpack `archive` into the empty folder `dest`; return the folder inside that holds the configuration."""
     try:
         if zipfile.is_zipfile(archive):
             _unzip(archive, dest)
-        elif tarfile.is_tarfile(archive):
+        elif _is_tar(archive):
             _untar(archive, dest)
         else:
             raise ArchiveError(f"{archive.name} is not a .tar.gz, .tgz, .tar.bz2, .tar.xz, .tar or .zip archive")
@@ -57,15 +85,17 @@ def find_config_root(top: Path) -> Path | None:
 
 
 def _untar(archive: Path, dest: Path) -> None:
-    with tarfile.open(archive) as tar:
+    with tarfile.open(archive, tarinfo=_BoundedTarInfo) as tar:
         members = []
         total = 0
-        for member in tar:
-            _check_count(archive, len(members) + 1)
-            if not (member.isfile() or member.isdir()):
-                continue  # links, devices, fifos: a configuration needs none of them
-            total += member.size
+        for count, member in enumerate(tar, 1):
+            # every member counts, the skipped ones too: reading past a member (of any type, known or not) means
+            # decompressing its data, so its size is checked before the next header is read
+            _check_count(archive, count)
+            total += max(member.size, 0)
             _check_size(archive, total)
+            if not (member.isfile() or member.isdir()):
+                continue  # links, devices, fifos, unknown types: a configuration needs none of them
             _check_inside(archive, dest, member.name)
             members.append(member)
         # Python's "data" filter (3.11.4 and later) also drops set-user-id bits and the like

@@ -4,7 +4,8 @@ Syntax (main/config.c): `[name]`, `[name](!)` (a template), `[name](tmpl1,tmpl2)
 `[name](!,tmpl)`, `[name](+)` (adds to the section defined before); `key = value` and `key => value`; `;` comments
 (`\\;` is a literal semicolon) and `;-- ... --;` block comments; `#include` / `#tryinclude` with a file name or a
 glob, relative to the configuration directory. Read-only and defensive: binary junk, include loops and huge files
-give a problem note, never an exception.
+give a problem note, never an exception; includes resolve only inside the configuration folder and every file is
+read once, within one byte budget (`textfile.ConfigFiles`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import glob
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .textfile import config_text, read_capped
+from .textfile import ConfigFiles
 
 MAX_INCLUDE_DEPTH = 12
 MAX_FILES = 200
@@ -74,22 +75,24 @@ class ConfFile:
         return [s for s in self.real() if (s.value("type") or "").lower() == kind]
 
 
-def read_conf(config_dir: Path, name: str) -> ConfFile | None:
-    """`config_dir/name` with its includes, or None when the file does not exist."""
+def read_conf(config_dir: Path, name: str, files: ConfigFiles | None = None) -> ConfFile | None:
+    """`config_dir/name` with its includes, or None when the file does not exist. One `files` for all the files of
+    an audit reads each file once and keeps one byte budget."""
     path = config_dir / name
     if not path.is_file():
         return None
     conf = ConfFile(name)
-    reader = _Reader(config_dir, conf)
+    reader = _Reader(config_dir, conf, files or ConfigFiles(config_dir))
     reader.read(path, depth=0, optional=False)
     _resolve(conf)
     return conf
 
 
 class _Reader:
-    def __init__(self, config_dir: Path, conf: ConfFile) -> None:
+    def __init__(self, config_dir: Path, conf: ConfFile, files: ConfigFiles) -> None:
         self.dir = config_dir
         self.conf = conf
+        self.files = files
         self.current: Section | None = None
         self.stack: list[Path] = []
 
@@ -106,7 +109,7 @@ class _Reader:
             conf.problems.append(f"{path.name}: includes nested too deep or too many files; not read")
             return
         try:
-            data = read_capped(path)
+            text = self.files.text(path, conf.problems)
         except PermissionError:
             if depth == 0:
                 raise  # the main file: no result is better than a wrong one (the caller explains)
@@ -116,7 +119,6 @@ class _Reader:
             if not optional:
                 conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
             return
-        text = config_text(path, data, conf.problems)
         if text is None:
             return
         conf.files.append(str(path))
@@ -166,14 +168,22 @@ class _Reader:
         arg = arg.strip().strip('"').strip("<>").strip()
         if not arg:
             return
-        target = Path(arg) if Path(arg).is_absolute() else self.dir / arg
+        target = self.files.locate(arg, self.dir)
+        if target is None:  # /dev/stdin, /etc/*: the auditor's own machine, not the configuration
+            self.conf.problems.append(f"{path.name}: includes {arg}, outside the configuration folder; not read")
+            return
         if any(c in arg for c in "*?["):
-            matches = sorted(glob.glob(str(target)))
+            matches = sorted(glob.glob(glob.escape(str(self.dir)) + "/" + str(target.relative_to(self.dir))
+                                       if target.is_relative_to(self.dir) else str(target)))[:MAX_FILES]
         else:
             matches = [str(target)] if target.exists() else []
         if not matches and word == "#include":
             self.conf.problems.append(f"{path.name}: includes {arg}, which does not exist")
         for match in matches:
+            if self.files.inside(Path(match)) is None:
+                self.conf.problems.append(f"{path.name}: includes {match}, outside the configuration folder; "
+                                          "not read")
+                continue
             self.read(Path(match), depth + 1, optional=word == "#tryinclude")
 
     def _section(self, path: Path, number: int, line: str) -> None:

@@ -13,6 +13,7 @@ from .asterisk_conf import Option, Section, read_conf
 from .findings import Evidence, Finding, Status, masked
 from .fixes import Fixes
 from .secrets import weakness
+from .textfile import ConfigFiles
 
 WELL_KNOWN_PORTS = {5060, 5061}
 
@@ -21,11 +22,12 @@ class AsteriskAudit:
     def __init__(self, config_dir: Path, fixes: Fixes) -> None:
         self.dir = config_dir
         self.fix = fixes.section("asterisk")
-        self.sip = read_conf(config_dir, "sip.conf")
-        self.pjsip = read_conf(config_dir, "pjsip.conf")
-        self.extensions = read_conf(config_dir, "extensions.conf")
-        self.logger = read_conf(config_dir, "logger.conf")
-        modules = read_conf(config_dir, "modules.conf")
+        self.files = files = ConfigFiles(config_dir)  # each file read once, one byte budget for the whole audit
+        self.sip = read_conf(config_dir, "sip.conf", files)
+        self.pjsip = read_conf(config_dir, "pjsip.conf", files)
+        self.extensions = read_conf(config_dir, "extensions.conf", files)
+        self.logger = read_conf(config_dir, "logger.conf", files)
+        modules = read_conf(config_dir, "modules.conf", files)
         self.ports: set[int] = set()  # filled by sip_ports
         self.problems = [p for c in (self.sip, self.pjsip, self.extensions, self.logger) if c for p in c.problems]
         noload = {o.value.strip().lower() for s in (modules.sections if modules else []) for o in s.options
@@ -294,7 +296,7 @@ class AsteriskAudit:
 
     def _call_records(self) -> list[Finding]:
         """cdr.conf: call records (Master.csv) show which calls rang and for how long; on unless switched off."""
-        cdr = read_conf(self.dir, "cdr.conf")
+        cdr = read_conf(self.dir, "cdr.conf", self.files)
         if cdr is None:
             return []
         general = cdr.find("general")

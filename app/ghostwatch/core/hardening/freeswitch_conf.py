@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .textfile import config_text, read_capped
+from .textfile import ConfigFiles
 
 _SET = re.compile(r'<X-PRE-PROCESS\s+cmd="set"\s+data="(?P<name>[^"=]+)=(?P<value>[^"]*)"', re.IGNORECASE)
 _PROFILE = re.compile(r'<profile\s+name="(?P<name>[^"]*)"', re.IGNORECASE)
 _PARAM = re.compile(r'<param\s+name="(?P<name>[^"]*)"\s+value="(?P<value>[^"]*)"', re.IGNORECASE)
 _USER = re.compile(r'<user\s+id="(?P<id>[^"]*)"', re.IGNORECASE)
 _VAR = re.compile(r"\$\$\{([^}]*)\}")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 MAX_PROFILE_FILES = 100
 
 
@@ -53,6 +52,7 @@ class UserEntry:
 @dataclass
 class FreeSwitchConf:
     root: Path
+    files: ConfigFiles = field(init=False, repr=False)
     variables: dict[str, Param] = field(default_factory=dict)
     profiles: list[Profile] = field(default_factory=list)
     users: list[UserEntry] = field(default_factory=list)
@@ -69,6 +69,7 @@ def read_freeswitch(root: Path) -> FreeSwitchConf | None:
     if not vars_xml.is_file() and not (root / "freeswitch.xml").is_file():
         return None
     conf = FreeSwitchConf(root)
+    conf.files = ConfigFiles(root)  # only regular files inside `root`, each once, one byte budget
     for number, line, path in _lines(vars_xml, conf):
         m = _SET.search(line)
         if m:
@@ -84,19 +85,18 @@ def read_freeswitch(root: Path) -> FreeSwitchConf | None:
 
 def _lines(path: Path, conf: FreeSwitchConf):
     """(line number, text, path) of a file's lines outside XML comments."""
+    if not path.exists():
+        return
     try:
-        data = read_capped(path)
+        text = conf.files.text(path, conf.problems)
     except PermissionError:
         raise  # a profile it cannot read would hide its weaknesses: the caller explains instead
     except OSError as exc:
-        if path.exists():
-            conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
+        conf.problems.append(f"{path}: cannot read ({exc.strerror or exc})")
         return
-    text = config_text(path, data, conf.problems)
     if text is None:
         return
-    # Blank out comments but keep their newlines, so line numbers stay true.
-    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    text = _blank_comments(text)
     for number, line in enumerate(text.splitlines(), 1):
         yield number, line, path
 
@@ -132,3 +132,22 @@ def _read_users(path: Path, conf: FreeSwitchConf) -> None:
                 current.password = Param("password", conf.resolve(written), written, str(path), number)
         if "</user>" in line:
             current = None
+
+
+def _blank_comments(text: str) -> str:
+    """`<!-- ... -->` blanked out, their newlines kept so line numbers stay true (linear: no regex backtracking
+    over a file of unclosed `<!--`)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<!--", pos)
+        if start < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        end = text.find("-->", start + 4)
+        if end < 0:  # never closed: left as written (as the regular expression this replaces did)
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:start])
+        out.append("\n" * text.count("\n", start, end))
+        pos = end + 3

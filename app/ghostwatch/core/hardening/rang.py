@@ -45,7 +45,11 @@ class RingAnswer:
 
 def explain_ring(reader: History, when: float, window: float = WINDOW_SECONDS) -> RingAnswer:
     """What the history says about a ring at `when` (epoch seconds)."""
-    stamp = datetime.fromtimestamp(when).strftime("%d %b %Y %H:%M")
+    try:
+        stamp = datetime.fromtimestamp(when).strftime("%d %b %Y %H:%M")
+    except (OverflowError, ValueError, OSError):  # year 1 or 10000 from a typo: nothing was logged then
+        return RingAnswer("not_watching", "That is not a time GhostWatch can have seen: give a date between 1970 "
+                          "and 9998.")
     span = reader.span()
     if span is None or when < span[0] - window or when > span[1] + window:
         return RingAnswer("not_watching", f"GhostWatch has no log records from around {stamp}: it was not reading "
