@@ -36,6 +36,11 @@ test -f /usr/share/applications/ghostwatch.desktop
 test -f /usr/share/icons/hicolor/48x48/apps/ghostwatch.png
 /usr/bin/ghostwatch --version | grep -q "GhostWatch"
 /usr/bin/ghostwatch scan logs | grep -q "ghost calls 3"
+# the headless service is installed, not enabled; its command line is one the installed program accepts
+test -f /lib/systemd/system/ghostwatch-watch.service
+test ! -e /etc/systemd/system/multi-user.target.wants/ghostwatch-watch.service
+/usr/bin/ghostwatch watch logs --data-dir svc --site smoke --metrics 127.0.0.1:0 --once 2> svc.err >/dev/null
+grep -q "metrics for site smoke" svc.err || { cat svc.err; echo "smoke: watch --metrics failed" >&2; exit 1; }
 dpkg -r ghostwatch >/dev/null
 test ! -e /usr/bin/ghostwatch && test ! -e /opt/ghostwatch/ghostwatch
 echo "smoke: .deb install, run and remove ok"

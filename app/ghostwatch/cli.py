@@ -12,7 +12,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .core.classify import headline
 from .core.event_json import event_json
-from .core.events import Event, Verdict
+from .core.events import Event, Kind, Outcome, Verdict
 from .core.hours import Hours
 from .core.netaddr import Networks
 from .core.settings import DetectionSettings, default_region
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--retention-days", type=int, default=400, metavar="N",
                    help="forget events older than N days at start (default 400; 0 keeps everything)")
     _detection_options(w)
+    from .fleet.hooks import add_options
+
+    add_options(w)
 
     from .cli_hardening import add_parsers
 
@@ -201,6 +204,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     import threading
     import time
 
+    from .fleet import hooks as fleet_hooks
     from .ingest import ipc
     from .ingest.pipeline import Batch, Monitor, MonitorStatus
     from .paths import AppPaths
@@ -210,7 +214,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
 
     settings = detection_settings(args)
     signatures = load_signatures()
-    database = AppPaths.default(args.data_dir).database
+    paths = AppPaths.default(args.data_dir)
+    database = paths.database
     writer = WriterLock(database, ["ghostwatch", *sys.argv[1:]])
     try:
         writer.acquire()
@@ -224,6 +229,13 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         writer.release()
         raise UsageError(f"ghostwatch watch: {exc}") from exc
     lock = threading.Lock()
+    try:  # --site/--metrics/--forward: subscribers on the callbacks below (None unless asked for)
+        fleet = fleet_hooks.start(args, paths.data_dir, lambda m: print(f"ghostwatch: {display_text(m)}",
+                                                                         file=sys.stderr, flush=True), UsageError)
+    except BaseException:
+        history.close()
+        writer.release()
+        raise
 
     def say(line: str) -> None:
         with lock:
@@ -231,6 +243,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             out.flush()
 
     def on_batch(batch: Batch) -> None:
+        if fleet is not None:
+            fleet.on_batch(batch)
         if args.ipc:
             say(ipc.batch_line(batch))
             return
@@ -246,6 +260,8 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             out.flush()
 
     def on_status(status: MonitorStatus) -> None:
+        if fleet is not None:
+            fleet.on_status(status)
         if args.ipc:
             say(ipc.status_line(status))
         print(f"ghostwatch: {display_text(status.message)}", file=sys.stderr, flush=True)
@@ -259,11 +275,14 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         if args.ipc:
             say(ipc.progress_line(progress))
 
-    monitor = Monitor(args.paths, settings, signatures, history, on_batch, polling=args.polling,
-                      import_history=args.from_start, retention_days=args.retention_days, on_status=on_status,
-                      on_warning=on_warning, on_progress=on_progress)
+    monitor = Monitor(args.paths, settings, signatures, fleet.history(history) if fleet else history, on_batch,
+                      polling=args.polling, import_history=args.from_start, retention_days=args.retention_days,
+                      on_status=on_status, on_warning=on_warning, on_progress=on_progress)
+    if fleet is not None:
+        monitor.on_lines = fleet.on_lines
     done = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    terminated: list[int] = []  # a signal handler only appends (Event.set takes a lock the main thread may hold)
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: terminated.append(signum))
 
     def commands() -> None:  # --ipc: the app's commands on stdin; end of input means the app is gone
         for line in sys.stdin:
@@ -285,7 +304,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
                 pass
             done.set()
         beat_cycles, beat_at = -1, 0.0
-        while not done.wait(0.5):
+        while not done.wait(0.5) and not terminated:
             if monitor.failed is not None:
                 break
             if args.ipc and time.monotonic() - beat_at >= HEARTBEAT_SECONDS:
@@ -296,7 +315,11 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        monitor.stop()
+        try:
+            monitor.stop()
+        finally:  # the forwarder's thread must end even when stopping fails (e.g. stderr is a closed pipe)
+            if fleet is not None:
+                fleet.close()
         history.close()
         writer.release()
         signal.signal(signal.SIGTERM, previous)
@@ -309,6 +332,8 @@ def event_line(event: Event) -> str:
     where = display_text(r.source_ip or "?", 39) + (f":{r.source_port}" if r.source_port else "")
     what = {"call": "call", "auth_failure": "failed login", "probe": "probe", "registration": "registration"}.get(
         str(r.kind), "event")
+    if r.kind is Kind.CALL and r.outcome is not None and r.outcome is not Outcome.UNKNOWN:
+        what += {"rang": " that rang", "answered": " answered", "rejected": " blocked"}[str(r.outcome)]
     who = f" from {display_text(r.caller_id, 24)}" if r.caller_id else ""
     to = f" to {display_text(r.extension, 24)}" if r.extension else ""
     top = headline(event.reasons)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from .core.events import Event, Kind, Verdict
+from .core.events import Event, Kind, Outcome, Verdict
 from .core.settings import DetectionSettings
+from .core.summary_words import attempt_title
 from .core.text import display_text
 from .ingest.scan import ScanResult
 
@@ -23,9 +24,14 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     v = s["verdicts"]
     lines = sum(f.lines for f in result.files)
     w = out.write
-    w(f"GhostWatch scan: {len(result.files)} file(s), {lines:,} lines, {s['events']:,} events"
-      f" ({_t(rep.first)} to {_t(rep.last)})\n")
-    w(f"  ghost calls {v['ghost']:,}   attacks {v['attack']:,}   suspicious {v['suspicious']:,}   "
+    w(f"GhostWatch scan: {len(result.files)} file(s), {lines:,} lines, {s['events']:,} attempts (calls, logins, "
+      f"probes; {result.joined:,} lines joined an attempt another log reported) ({_t(rep.first)} to "
+      f"{_t(rep.last)})\n")
+    ghosts = [e for e in flagged if e.verdict is Verdict.GHOST]
+    blocked = sum(e.record.outcome is Outcome.REJECTED for e in ghosts)
+    split = f" ({len(ghosts) - blocked:,} reached a phone, {blocked:,} blocked by the PBX)" \
+        if ghosts and len(ghosts) == v["ghost"] else ""
+    w(f"  ghost calls {v['ghost']:,}{split}   attacks {v['attack']:,}   suspicious {v['suspicious']:,}   "
       f"normal {v['normal']:,}   (home region {settings.home_region}"
       f"{', trusted ' + ', '.join(settings.trusted.as_text()) if settings.trusted else ''})\n")
     unread = [f for f in result.files if f.unread]
@@ -38,7 +44,7 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     ranked = [src for src in rep.ranked_sources() if src.verdict is not Verdict.NORMAL]
     if ranked:
         w("\nSources, worst first:\n")
-        w(f"  {'VERDICT':<11}{'SOURCE':<40}{'EVENTS':>7}  {'FIRST SEEN':<20}{'LAST SEEN':<20}TOP REASONS\n")
+        w(f"  {'VERDICT':<11}{'SOURCE':<40}{'TRIES':>7}  {'FIRST SEEN':<20}{'LAST SEEN':<20}TOP REASONS\n")
         for src in ranked[:MAX_SOURCES]:
             reasons = ", ".join(code for code, _ in src.reasons.most_common(3))
             w(f"  {src.verdict.value:<11}{display_text(src.ip, 39):<40}{src.events:>7}  {_t(src.first_seen):<20}"
@@ -49,13 +55,13 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     calls = [e for e in flagged if e.record.kind is Kind.CALL and e.verdict in (Verdict.GHOST, Verdict.SUSPICIOUS)]
     if calls:
         w("\nSuspicious calls, newest last:\n")
-        for e in calls[-MAX_CALLS:]:
+        for e in sorted(calls, key=lambda e: e.record.epoch or 0.0)[-MAX_CALLS:]:
             r = e.record
-            who = display_text(r.caller_id or r.caller_name or "unknown caller", 24)
-            where = display_text(r.source_ip or r.from_host or "?", 39)
+            title = attempt_title(e.verdict, r.kind, r.outcome, r.source_ip, r.caller_id or r.caller_name,
+                                  r.extension, [x.code for x in e.reasons], r.user_agent)
+            where = f" [{display_text(r.source_ip, 39)}]" if r.source_ip and r.source_ip not in title else ""
             why = e.reasons[0].text if e.reasons else ""
-            w(f"  {_t(r.time):<20}{e.verdict.value:<11}from {who} ({where}) to {display_text(r.extension or '?', 20)}"
-              f"\n      {display_text(why, 110)}\n")
+            w(f"  {_t(r.time):<20}{title}{where}\n      {display_text(why, 110)}\n")
 
     w("\nFiles:\n")
     for f in result.files:

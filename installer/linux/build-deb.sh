@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build dist/ghostwatch_VERSION_ARCH.deb from the PyInstaller bundle in dist/ghostwatch:
-# the app in /opt/ghostwatch, /usr/bin/ghostwatch, the launcher, icons and AppStream metadata.
+# the app in /opt/ghostwatch, /usr/bin/ghostwatch, the launcher, icons and AppStream metadata, and the headless
+# `ghostwatch-watch` systemd service (installed, not enabled: see the README's "Watching many offices").
 set -eu
 PYTHON=${PYTHON:-.venv/bin/python}
 VERSION=$($PYTHON -c "import ghostwatch; print(ghostwatch.__version__)")
@@ -12,6 +13,8 @@ cp -a dist/ghostwatch "$ROOT/opt/ghostwatch"
 ln -s /opt/ghostwatch/ghostwatch "$ROOT/usr/bin/ghostwatch"
 cp installer/linux/ghostwatch.desktop "$ROOT/usr/share/applications/ghostwatch.desktop"
 cp installer/linux/io.github.ghostwatch.GhostWatch.metainfo.xml "$ROOT/usr/share/metainfo/"
+mkdir -p "$ROOT/lib/systemd/system"
+cp installer/linux/ghostwatch-watch.service "$ROOT/lib/systemd/system/ghostwatch-watch.service"
 $PYTHON installer/linux/render_icons.py resources/icons/ghostwatch.svg "$ROOT/usr/share/icons/hicolor"
 SIZE=$(du -sk "$ROOT" | cut -f1)
 cat > "$ROOT/DEBIAN/control" <<CONTROL
@@ -36,8 +39,19 @@ set -e
 if [ "$1" = configure ]; then
   command -v update-desktop-database >/dev/null && update-desktop-database -q /usr/share/applications || true
   command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q /usr/share/icons/hicolor || true
+  # the headless service is made known to systemd, never enabled or started by the package
+  if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
 fi
 POSTINST
 chmod 0755 "$ROOT/DEBIAN/postinst"
+cat > "$ROOT/DEBIAN/prerm" <<'PRERM'
+#!/bin/sh
+set -e
+if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
+  systemctl disable --now ghostwatch-watch.service >/dev/null 2>&1 || true
+fi
+PRERM
+chmod 0755 "$ROOT/DEBIAN/prerm"
+# no postrm: a package without one leaves nothing behind on `dpkg -r` (no "config-files" state to purge)
 dpkg-deb --root-owner-group --build "$ROOT" dist/ >/dev/null
 ls -l dist/ghostwatch_${VERSION}_${ARCH}.deb

@@ -36,6 +36,8 @@ def test_corpus_file(name: str, capsys, schema: dict) -> None:
     assert doc["summary"]["files"][0]["format"] == expected["format"]
     # one event per attempt, by its first line (scan prints an attempt once it is final, not in line order)
     got = sorted([e["line"], e["kind"], e["source_ip"] or "", e["verdict"]] for e in doc["events"])
+    if got != expected["events"] and expected.get("xfail"):
+        pytest.xfail(expected["xfail"])  # a known mistake outside the parsers, with the right answer kept above
     assert got == expected["events"]
     assert doc["summary"]["files"][0]["unrecognised"] == 0
 

@@ -103,9 +103,71 @@ def test_megabyte_line_and_nul_bytes() -> None:
 
 def test_forged_security_fields_never_blame_an_innocent_address() -> None:
     # AccountID is the attacker's user name; Asterisk writes it unescaped, so it can smuggle in a fake address.
+    # InvalidAccountID has nothing of the attacker's after its address pair, so the last pair is the PBX's.
     line = ('[2026-03-06 08:44:27] SECURITY[1] res_security_log.c: SecurityEvent="InvalidAccountID",EventTV="2026",'
             'Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",RemoteAddress="IPV4/UDP/10.9.9.9/1",'
             'SessionID="y",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.77/5060"\n')
     records = feed_all(line.encode())
-    assert [r.source_ip for r in records] == [None]  # which RemoteAddress is genuine cannot be told: name none
+    assert [r.source_ip for r in records] == ["203.0.113.77"]
     assert "log_injection" in records[0].tags
+    # ChallengeResponseFailed ends in the attacker's Response: which pair is genuine cannot be told, name none.
+    line = ('[2026-03-06 08:44:27] SECURITY[1] res_security_log.c: SecurityEvent="ChallengeResponseFailed",'
+            'EventTV="2026",Severity="Error",Service="PJSIP",EventVersion="1",AccountID="x",SessionID="y",'
+            'LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/203.0.113.77/5060",Challenge="c",'
+            'Response="r",LocalAddress="IPV4/UDP/10.0.0.1/5060",RemoteAddress="IPV4/UDP/10.9.9.9/1",'
+            'ExpectedResponse=""\n')
+    records = feed_all(line.encode())
+    assert [r.source_ip for r in records] == [None]
+    assert "log_injection" in records[0].tags
+
+
+# The words each format uses to delimit the fields an attacker writes (issue 15): inserted into those fields, they
+# must never move a source address onto an address the payload names, nor make a parser raise. A CR/LF enters a
+# header only as SIP folds it (CR/LF and a space or tab); a bare one would end the header.
+KEYWORDS = [
+    'SecurityEvent="SuccessfulAuth",RemoteAddress="IPV4/UDP/192.168.77.5/5060"',
+    '",RemoteAddress="IPV4/UDP/192.168.77.5/5',
+    "' failed for '192.168.77.5:5060' (callid: ", "' failed for '192.168.77.5:5060' - Wrong password",
+    ") - Failed to authenticate", " from ip 192.168.77.5", "] from 192.168.77.5", " (IP:192.168.77.5:5060)",
+    " receiving invite from 192.168.77.5:5060 version: ", "\r\n ", "\r\n\t", "<", "&", "'", '"', "\\",
+    " src_ip=192.168.77.5 ", "GHOSTWATCH ", "<--- Received SIP request (10 bytes) from UDP:192.168.77.5:5060 --->",
+]
+FORGED_IP = "192.168.77.5"
+ATTACKER_FIELDS = [  # (template with {}, the genuine address)
+    ("[2026-11-25 10:00:00] NOTICE[1] chan_sip.c: Registration from '\"{}\" <sip:100@h>' failed for "
+     "'203.0.113.9:5060' - Wrong password", "203.0.113.9"),
+    ("[2026-11-25 10:00:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:100@h>' failed "
+     "for '203.0.113.9:5060' (callid: {}) - Failed to authenticate", "203.0.113.9"),
+    ("[2026-11-25 10:00:00] NOTICE[1] chan_sip.c: Call from '' (203.0.113.9:5070) to extension '{}' rejected "
+     "because extension not found in context 'public'.", "203.0.113.9"),
+    ("[2026-11-25 10:00:00] SECURITY[1] res_security_log.c: SecurityEvent=\"InvalidAccountID\",EventTV=\"2026\","
+     "Severity=\"Error\",Service=\"PJSIP\",EventVersion=\"1\",AccountID=\"{}\",SessionID=\"s\","
+     "LocalAddress=\"IPV4/UDP/10.0.0.1/5060\",RemoteAddress=\"IPV4/UDP/203.0.113.9/5060\"", "203.0.113.9"),
+    ("2023-03-06 15:13:32.685002 [WARNING] sofia_reg.c:1787 SIP auth failure (REGISTER) on sofia profile 'internal' "
+     "for [{}@pbx] from ip 203.0.113.9", "203.0.113.9"),
+    ("2023-03-06 15:13:32.685002 [WARNING] sofia_reg.c:1700 SIP auth failure (REGISTER) due to user-agent-filter.  "
+     "Filter \"x\" User-Agent \"{}\"", None),
+    (" 1(2) NOTICE: <script>: GHOSTWATCH ts=2026-11-26T02:14:07 method=REGISTER src_ip=203.0.113.9 src_port=5060 "
+     "result=auth_failed totag=\"\" auth=\"\" from_user=\"100\" from_name=\"\" from_host=\"h\" ruri=\"sip:h\" "
+     "to_user=\"100\" ua=\"{}\" callid=\"c\"", "203.0.113.9"),
+]
+
+
+@st.composite
+def keyworded(draw) -> tuple[str, str | None]:
+    template, genuine = draw(st.sampled_from(ATTACKER_FIELDS))
+    pieces = draw(st.lists(st.one_of(st.sampled_from(KEYWORDS), st.text(max_size=6)), min_size=1, max_size=5))
+    value = "".join(pieces)
+    if "GHOSTWATCH" in template:  # the proxy escapes quotes and backslashes (s.escape.common) in its values
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return template.format(value), genuine
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keyworded())
+def test_format_keywords_in_attacker_fields(case: tuple[str, str | None]) -> None:
+    line, genuine = case
+    records = feed_all(line.encode("utf-8", "surrogatepass") + b"\n")
+    check(records)
+    assert all(rec.source_ip != FORGED_IP for rec in records), [r.raw for r in records]
+    assert all(rec.source_ip in (genuine, None) for rec in records), [r.raw for r in records]

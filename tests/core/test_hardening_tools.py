@@ -8,7 +8,7 @@ import os
 import shlex
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -146,3 +146,30 @@ def test_progress_survives_a_restart_and_a_damaged_file(tmp_path: Path) -> None:
     assert load_progress(path) == Progress()
     path.write_text('{"confirmed": [1, "x"], "audit": "junk"}')
     assert load_progress(path).confirmed == {"x"} and load_progress(path).audit is None
+
+
+def test_rang_finds_the_joined_call_with_its_caller_and_never_offers_a_blocked_one(tmp_path: Path) -> None:
+    """On the demo night: at 02:14 a ghost call from 1001 rang 201 (its CDR row named the caller); at 03:40 the
+    only calls were refused toll-fraud attempts, which rang nothing."""
+    from ghostwatch.cli import load_signatures
+    from ghostwatch.core.settings import DetectionSettings
+    from ghostwatch.demo.write import write_logs
+    from ghostwatch.ingest.scan import scan
+
+    write_logs(tmp_path / "office", datetime(2026, 11, 25))
+    events: list = []
+    scan([tmp_path / "office"], DetectionSettings(home_region="US"), load_signatures(), events.append)
+    h = History(tmp_path / "h.db")
+    h.commit([(e, e.record.epoch) for e in events], [], now=0.0)
+    h.close()
+    reader = HistoryReader(tmp_path / "h.db")
+    epoch = datetime(2026, 11, 26, 2, 14, tzinfo=UTC).timestamp()  # the log's clock: local time read as UTC
+    try:
+        ghost = explain_ring(reader, epoch, window=120)
+        fraud = explain_ring(reader, epoch + 86 * 60, window=120)
+    finally:
+        reader.close()
+    assert ghost.verdict == "pbx_saw_it"
+    assert (ghost.calls[0].caller_id, ghost.calls[0].outcome) == ("1001", "rang")
+    assert "from 1001 to 201, it rang and nobody answered, ghost" in ghost.explanation
+    assert fraud.verdict == "pbx_never_saw_it" and fraud.calls == [] and "refused requests" in fraud.explanation

@@ -221,8 +221,11 @@ def test_correlation_survives_a_restart(rig, tmp_path):
     append(f, lines(5, 9))  # ...and four more after the restart, all within a minute: extension hunting
     rig.collector.wait(lambda c: len(c.events) == 8)
     flagged = [e.record.extension for e in rig.collector.events if any(r.code == "enumeration" for r in e.reasons)]
-    # the sixth account makes it a hunt; its run's earlier attempt since the restart (5) is upgraded with hindsight
-    assert flagged == ["5", "6", "7", "8"]
+    # the sixth account makes it a hunt; every earlier attempt of its run is upgraded with hindsight, those from
+    # before the restart too
+    assert flagged == ["1", "2", "3", "4", "5", "6", "7", "8"]
+    assert set(rig.collector.updates) >= set(rig.collector.ids[:4])
+    assert rig.stored_extensions() == [str(n) for n in range(1, 9)]  # updated in place, never stored twice
 
 
 def test_history_import_agrees_with_scan_on_the_demo_office(rig, tmp_path):

@@ -74,3 +74,31 @@ def test_a_broken_history_database_is_one_clear_line(tmp_path):
     rc = w.wait()
     err = list(w.stderr.queue)
     assert rc == 2 and len(err) == 1 and "cannot use the history database" in err[0] and "move it aside" in err[0]
+
+
+def test_watch_json_prints_an_attempt_once_then_its_updates(tmp_path, schema):
+    """A ghost call's dialplan lines print it at once; its CDR row, seconds later in another file, prints it again
+    with the same id and `"update": true` (README: "watch --json")."""
+    from .test_joining_live import CDR, DIALPLAN, RINGING
+
+    logs = tmp_path / "logs"
+    (logs / "cdr-csv").mkdir(parents=True)
+    (logs / "full").write_bytes(b"")
+    (logs / "cdr-csv" / "Master.csv").write_bytes(b"")
+    w = watch([str(logs), "--json", "--data-dir", str(tmp_path / "data"), "--region", "US"])
+    try:
+        w.expect(w.stderr, "Watching")  # the empty logs are recognised once they hold lines
+        with open(logs / "full", "a") as fh:
+            fh.write(DIALPLAN + RINGING)
+        first = json.loads(w.expect(w.stdout, '"verdict": "ghost"'))
+        with open(logs / "cdr-csv" / "Master.csv", "a") as fh:
+            fh.write(CDR)
+        update = json.loads(w.expect(w.stdout, '"caller_id": "1001"'))
+    finally:
+        assert w.terminate() == 0
+    validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/event"})
+    validator.validate(first)
+    validator.validate(update)
+    assert "update" not in first and update["id"] == first["id"] and update["update"] is True
+    assert (update["caller_id"], update["outcome"], update["verdict"]) == ("1001", "rang", "ghost")
+    assert [e["format"] for e in update["evidence"]] == ["asterisk", "asterisk", "asterisk_cdr"]

@@ -228,3 +228,42 @@ def test_the_running_app_keeps_its_own_objects_out_of_the_collector(qapp, tmp_pa
     finally:
         c.shutdown()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_call_enriched_by_its_cdr_row_updates_its_row_and_notifies_once(qtbot, qapp, tmp_path):
+    """The call's dialplan lines make its row at once; the CDR row written when it hangs up fills in the caller and
+    that it rang: the same row changes in place (table, detail pane), and no second notification is sent."""
+    logs = tmp_path / "logs"
+    (logs / "cdr-csv").mkdir(parents=True)
+    (logs / "full").write_bytes(b"")
+    (logs / "cdr-csv" / "Master.csv").write_bytes(b"")
+    stamp = datetime.now() - timedelta(seconds=60)
+    day, time_ = stamp.strftime("%Y-%m-%d"), stamp.strftime("%H:%M:%S")
+    dialplan = (f'[{day} {time_}] VERBOSE[2500][C-000001a5] pbx.c: Executing [201@from-sip-external:1] '
+                f'NoOp("PJSIP/anonymous-00000045", "Received incoming SIP connection from unknown peer to 201") in '
+                f'new stack\n')
+    cdr = (f'"","1001","201","from-sip-external","""1001"" <1001>","PJSIP/anonymous-00000045","PJSIP/201-00000046",'
+           f'"Dial","PJSIP/201,20","{day} {time_}",,"{day} {time_}",4,0,"NO ANSWER","DOCUMENTATION",'
+           f'"1795658040.69",""\n')
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), interactive=False))
+    c.start()
+    try:
+        qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)
+        with open(logs / "full", "a") as fh:
+            fh.write(dialplan)
+        qtbot.waitUntil(lambda: c.window.model.rowCount() == 1, timeout=10000)
+        row = c.window.model.rows[0]
+        assert (str(row.verdict), row.caller_id, row.outcome) == ("ghost", None, "unknown")
+        c.window.table.selectRow(0)
+        qtbot.waitUntil(lambda: len(c.notifications) == 1, timeout=5000)
+        with open(logs / "cdr-csv" / "Master.csv", "a") as fh:
+            fh.write(cdr)
+        qtbot.waitUntil(lambda: c.window.model.rows[0].caller_id == "1001", timeout=10000)
+        assert c.window.model.rowCount() == 1 and c.window.model.rows[0].outcome == "rang"
+        qtbot.waitUntil(lambda: c.window.detail.title.text() == "Ghost call from 1001 rang extension 201",
+                        timeout=5000)
+        assert "Master.csv" in c.window.detail.evidence.toPlainText()
+        c._flush()
+        assert len(c.notifications) == 1  # the same call is never notified twice
+    finally:
+        c.shutdown()

@@ -85,3 +85,50 @@ def test_keyboard_moves_through_events(qtbot, store):
     w.table.selectRow(0)
     qtbot.keyClick(w.table, Qt.Key.Key_Down)
     assert w.detail.event is not None and w.detail.event.line == 1
+
+
+def test_the_demo_office_shows_one_row_per_attempt_and_chips_equal_rows(qtbot, tmp_path):
+    """The demo night: each failed login one row (not one per log), each ghost call with its caller and whether it
+    rang, and every count chip the number of rows its filter shows."""
+    from ghostwatch.cli import load_signatures
+    from ghostwatch.core.settings import DetectionSettings
+    from ghostwatch.demo.write import write_logs
+    from ghostwatch.ingest.scan import scan
+    from ghostwatch.store.history import History
+    from ghostwatch.store.queries import HistoryReader
+
+    logs = tmp_path / "office"
+    day = datetime(2026, 11, 25)
+    write_logs(logs, day)
+    events: list = []
+    scan([logs], DetectionSettings(home_region="US"), load_signatures(), events.append)
+    history = History(tmp_path / "h.db")
+    history.commit([(e, e.record.epoch) for e in events], [], now=0.0)
+    reader = HistoryReader(tmp_path / "h.db")
+    night = datetime(2026, 11, 26, 6, 0)
+    w = MainWindow(reader, clock=lambda: night)
+    qtbot.addWidget(w)
+    w.timer.stop()
+    try:
+        w.refresh()
+        shown = {}
+        for verdict in ("ghost", "attack", "suspicious"):
+            w.show_today(verdict)  # what clicking the chip shows
+            while w.model.canFetchMore():
+                w.model.fetchMore()
+            chip = w.strip.counts[verdict].text()
+            shown[verdict] = w.model.rowCount()
+            assert int(chip.split()[0].replace(",", "")) == w.model.rowCount(), (verdict, chip)
+        assert shown["ghost"] == 3 and shown["attack"] == 45 + 3  # after midnight: the guesser and the toll fraud
+        w.show_today("ghost")
+        ghosts = w.model.rows
+        assert [(g.caller_id, g.outcome) for g in ghosts] == [("1000", "rang"), ("100", "rang"), ("1001", "rang")]
+        w.show_today("attack")
+        guesses = [r for r in w.model.rows if r.kind == "auth_failure"]
+        assert len(guesses) == 45  # the guesser's 45 passwords, each once (security log only in the demo)
+        assert w.strip.headline.text() == "3 ghost calls rang phones today with nobody there."
+        fraud = [r for r in w.model.rows if r.source_ip == "192.0.2.180"]
+        assert fraud and all(r.outcome == "rejected" for r in fraud)
+    finally:
+        reader.close()
+        history.close()

@@ -11,10 +11,11 @@ from .signatures import Signatures
 from .text import ascii_int
 
 # Reasons that alone make a call a ghost call (scanner hallmarks), when the source is not trusted.
-GHOST_HALLMARKS = frozenset({"scanner_user_agent", "scanner_display_name", "scanner_caller_id", "scanner_from_host"})
+GHOST_HALLMARKS = frozenset({"scanner_user_agent", "scanner_display_name", "scanner_caller_id", "scanner_from_host",
+                             "scanner_sdp"})
 # Behaviour that makes anything from a source an attack.
 ATTACK_BEHAVIOUR = frozenset({"brute_force", "enumeration", "flood", "compromise", "blocklisted", "hacking_attempt",
-                              "toll_fraud_attempt", "log_injection"})
+                              "toll_fraud_attempt", "log_injection", "sql_injection"})
 # Reasons that on their own make a non-trusted event worth a look.
 SUSPICIOUS_ALONE = frozenset({"auth_failure", "no_matching_endpoint", "acl_reject", "untrusted_source",
                               "invalid_number", "anonymous_inbound", "unknown_extension", "suspicious_user_agent"})
@@ -29,6 +30,9 @@ _TAG_TEXT = {
     "unknown_extension": "The call asked for an extension that does not exist.",
     "log_injection": "The log line carries forged fields: someone wrote log text into a SIP header to mislead "
                      "log readers. No source address is trusted from it.",
+    "scanner_sdp": "The call's media description names an attack tool (sipcli): a scanner's test call.",
+    "sql_injection": "The caller's name carries an SQL injection ('or''='): an attack on the PBX's database, not a "
+                     "caller.",
 }
 
 
@@ -92,14 +96,15 @@ class Classifier:
             out.append(why("scanner_display_name", f"The caller's display name \u201c{rec.caller_name}\u201d is the "
                                                    f"default of the SIPVicious scanner."))
         is_call = rec.kind is Kind.CALL
-        if rec.caller_id and (is_call or rec.method == "OPTIONS"):
+        external = self._external(rec, trusted) if is_call else False
+        if rec.caller_id and ((is_call and external) or rec.method == "OPTIONS"):
+            # an office phone whose extension is 1000 calls from inside: only an outside caller is a scanner
             if not trusted and sig.is_scanner_caller(rec.caller_id):
                 out.append(why("scanner_caller_id", f"Caller ID {rec.caller_id} is what SIP scanners send by "
                                                     f"default; real outside callers never have it."))
         if rec.from_host and sig.is_scanner_host(rec.from_host):
             out.append(why("scanner_from_host", f"The call claims to come from {rec.from_host}, the fake address SIP "
                                                 f"scanners put in their requests."))
-        external = self._external(rec, trusted) if is_call else False
         for tag in rec.tags:
             if tag == "unknown_extension" and is_call and not external:
                 continue  # an office phone dialling a wrong number is nobody's business

@@ -55,6 +55,15 @@ def attacker_reason(event: Event) -> Reason | None:
     return None
 
 
+class Restored:
+    """An attempt known only from the history (stored before a restart): its run can still upgrade it."""
+
+    __slots__ = ("id", "first", "event", "pending", "closed")
+
+    def __init__(self, eid: int, first: float, event: Event) -> None:
+        self.id, self.first, self.event, self.pending, self.closed = eid, first, event, False, True
+
+
 class Episodes:
     """Runs per source address; see the module docstring."""
 

@@ -17,6 +17,8 @@ class Signatures:
     from_hosts: frozenset[str]
     inbound_contexts: tuple[str, ...]
     guest_contexts: frozenset[str]
+    sdp_tools: tuple[str, ...] = ()          # attack tools that name themselves in the SDP (`s=`, `o=` lines)
+    injection_markers: tuple[str, ...] = ()  # SQL injection some scanners put in the From user
 
     @classmethod
     def load(cls, path: Path) -> Signatures:
@@ -39,6 +41,8 @@ class Signatures:
             from_hosts=frozenset(low("from_hosts", "scanner")),
             inbound_contexts=tuple(data.get("contexts", {}).get("inbound", [])),
             guest_contexts=frozenset(data.get("contexts", {}).get("guest", [])),
+            sdp_tools=tuple(low("sdp", "scanner")),
+            injection_markers=tuple(low("from_users", "injection")),
         )
 
     def agent_match(self, user_agent: str | None) -> tuple[str, str] | None:

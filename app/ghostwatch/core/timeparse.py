@@ -14,15 +14,43 @@ _BSD = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d):(\d\d):(\d\d)(?:[.,](\d
 
 
 class Clock:
-    """Infers the year of year-less syslog-style dates from a reference date (a file's mtime, or now)."""
+    """Infers the year of year-less dates (`Nov  5 03:00:10`) in one file, never from today's date alone.
+
+    The reference is the file's modification time (or now, for a file being followed): no line is newer than it.
+    Before any dated neighbour, a month later in the year than the reference's belongs to the year before. After
+    that, the year follows the file's neighbours: a full date seen on a line (`note`, e.g. an ISO timestamp or a
+    security event's EventTV) or the year given to the line before; a month that drops by more than half a year
+    from its neighbour's has crossed New Year.
+    """
 
     def __init__(self, reference: datetime) -> None:
         self.year = reference.year
         self.month = reference.month
+        self._last: tuple[int, int] | None = None   # (year, month) of the nearest dated neighbour
+
+    @property
+    def neighbour(self) -> tuple[int, int] | None:
+        return self._last
+
+    def note(self, year: int, month: int) -> None:
+        """A line gave its full date: year-less lines near it share its year."""
+        if 1 <= month <= 12 and (year, month) <= (self.year + 1, 12):
+            self._last = (year, month)
 
     def year_for(self, month: int) -> int:
-        # A date later in the year than the reference month belongs to last year (the log spans New Year).
-        return self.year - 1 if month > self.month else self.year
+        if self._last is None:
+            year = self.year - 1 if month > self.month else self.year
+        else:
+            last_year, last_month = self._last
+            year = last_year
+            if month < last_month - 6:
+                year += 1          # December, then January: New Year passed between the lines
+            elif month > last_month + 6:
+                year -= 1          # a line from before the neighbour's New Year (out of order, or rotated in)
+            if (year, month) > (self.year, self.month):
+                year -= 1          # no line is newer than the file
+        self._last = (year, month)
+        return year
 
 
 def parse_time(text: str, clock: Clock | None = None) -> tuple[str | None, float | None]:
@@ -30,6 +58,8 @@ def parse_time(text: str, clock: Clock | None = None) -> tuple[str | None, float
     m = _ISO.match(text)
     if m:
         y, mo, d, h, mi, s, frac, tz = m.groups()
+        if clock is not None:
+            clock.note(int(y), int(mo))
         return _build(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), frac, tz)
     m = _BSD.match(text)
     if m:

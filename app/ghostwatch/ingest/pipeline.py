@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..core.episodes import Restored
 from ..core.events import Event
 from ..core.judge import Judge
 from ..core.logfiles import now_epoch
@@ -117,6 +118,7 @@ class Monitor:
         self.on_status = on_status
         self.on_progress = on_progress
         self.on_warning = on_warning
+        self.on_lines: Callable[[FollowedFile, Chunk, object], None] | None = None  # (file, chunk, FeedResult)
         self.clock = clock
         self.polling = polling
         self.import_history = import_history
@@ -317,6 +319,8 @@ class Monitor:
                 continue
             res = ff.parser.feed(chunk.data, chunk.line, chunk.final)
             self._lines += res.lines
+            if self.on_lines is not None:
+                self.on_lines(ff, chunk, res)
             records = res.records
             if ff.skip > 0:  # resuming inside a chunk whose first records are already stored
                 held.released = min(ff.skip, len(records))
@@ -437,6 +441,13 @@ class Monitor:
         trusted = self.settings.trusted
         for rec in self.history.replay_records(latest - REPLAY_SECONDS, latest - week):  # one per attempt
             self.classifier.correlator.observe(rec, rec.source_ip in trusted)
+        # the runs going on when the monitor stopped: an attacker's attempts from before the restart are upgraded
+        # too when its run turns out to be an attack after it
+        episodes = self.judge.episodes
+        for eid, epoch, event in self.history.flagged_since(latest - episodes.gap):
+            restored = Restored(eid, epoch, event)
+            episodes.see(restored, event, epoch, True, event.record.source_ip in trusted)
+            self._stored[eid] = History.counted(event, epoch)
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _import_size(self) -> tuple[int, int]:

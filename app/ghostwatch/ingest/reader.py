@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..core.events import Record
-from ..core.formats import Parser, sniff
+from ..core.formats import Parser, sniff, why_unrecognised
 from ..core.formats.base import FeedResult
 from ..core.logfiles import ROTATED_DATE, ROTATED_NUM
 from ..core.signatures import Signatures
@@ -141,6 +141,14 @@ def choose_parser(path: Path, signatures: Signatures, clock: Clock | None = None
     if clock is None:
         clock = Clock(datetime.fromtimestamp(path.stat().st_mtime))
     return dialect(str(path), clock, signatures)
+
+
+def unrecognised_reason(path: Path) -> str:
+    """Why `choose_parser` found no dialect for `path` (for FileStats.error: a skipped file is said loudly)."""
+    try:
+        return why_unrecognised(head_lines(path), logical_name(path))
+    except (OSError, EOFError) as exc:
+        return f"format not recognised: {exc}"
 
 
 def iter_batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Record]]:

@@ -24,7 +24,7 @@ from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from . import parse_worker
 from .merge import merge_by_time
-from .reader import FileStats, choose_parser, describe_error, discover, iter_batches
+from .reader import FileStats, choose_parser, describe_error, discover, iter_batches, unrecognised_reason
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
             stats.error = describe_error(exc)
             continue
         if parser is None:
-            stats.error = "format not recognised"
+            stats.error = unrecognised_reason(path)
             continue
         stats.format = parser.format
         streams.append(_batches(path, parser, stats))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.correlate import FAILURE_TAGS
-from ..core.events import Event, Kind, Record, Verdict
+from ..core.events import Event, Evidence, Kind, Outcome, Reason, Record, Verdict
 from .disk import write_failure
 from .schema import connect
 
@@ -237,6 +237,25 @@ class History:
                 query, (since_failures, since_all, since_all)):
             yield Record(None, file, line, fmt, Kind(kind), source_ip=ip, extension=ext, channel=channel,
                          epoch=epoch, tags=tuple(t for t in tags.split(",") if t))
+
+
+    def flagged_since(self, since: float) -> Iterator[tuple[int, float, Event]]:
+        """(id, epoch, event) of the flagged events after `since`, oldest first, as stored: the runs of activity a
+        restart continues (an attacker's earlier attempts are upgraded in place, core/episodes.py)."""
+        query = ("SELECT events.id, epoch, time, file, line, format, kind, source_ip, source_port, caller_id, "
+                 "caller_name, extension, user_agent, call_id, outcome, verdict, reason_sets.json, raw, channel, "
+                 "tags, evidence FROM events JOIN reason_sets ON reason_sets.id = events.reasons_id "
+                 "WHERE rank > 0 AND epoch >= ? AND source_ip IS NOT NULL ORDER BY epoch, events.id")
+        for (eid, epoch, time, file, line, fmt, kind, ip, port, caller, name, ext, ua, call_id, outcome, verdict,
+             reasons, raw, channel, tags, evidence) in self.conn.execute(query, (since,)):
+            rec = Record(time, file, line, fmt, Kind(kind), source_ip=ip, source_port=port, caller_id=caller,
+                         caller_name=name, extension=ext, user_agent=ua, call_id=call_id,
+                         outcome=Outcome(outcome) if outcome else None, epoch=epoch, channel=channel,
+                         tags=tuple(t for t in tags.split(",") if t), raw=tuple(raw.split("\n")) if raw else ())
+            lines = tuple(Evidence(str(f), int(n), str(fm), tuple(r)) for f, n, fm, r in json.loads(evidence)) \
+                if evidence else ()
+            yield eid, epoch, Event(rec, Verdict(verdict),
+                                    tuple(Reason(r["code"], r["text"]) for r in json.loads(reasons)), lines)
 
 
 _JSON_CACHE: dict[tuple, str] = {}

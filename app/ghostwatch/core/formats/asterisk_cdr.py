@@ -76,6 +76,12 @@ class AsteriskCdrParser(Parser):
         anonymous = channel.startswith("PJSIP/anonymous-")
         ip_named = channel.startswith("SIP/") and is_ip_literal(tech_peer)
         caller = src or number or None
+        # The row's own channel and uniqueid. Not its dstchannel nor linkedid: those are shared by every leg of a
+        # ring group (Local/… channels), which stay rows of their own.
+        uid = _uniqueid(row[d + 2:d + 5])
+        refs = [f"chan:{channel}"] if channel else []
+        if uid:
+            refs.append(f"uid:{uid}")
         return [Record(
             time=time, file=self.file, line=line_no, format=FORMAT, kind=Kind.CALL,
             caller_id=caller, caller_name=name, extension=dst or None, outcome=outcome,
@@ -84,7 +90,7 @@ class AsteriskCdrParser(Parser):
             context=ctx or None, channel=channel or None, anonymous=anonymous or ip_named,
             external=anonymous or ip_named or ctx in self.signatures.inbound_contexts,
             from_host=tech_peer if ip_named else None, billsec=billsec, duration=duration,
-            raw=(text,),
+            raw=(text,), refs=tuple(refs),
         )]
 
 

@@ -14,7 +14,10 @@ from ..events import Record
 from ..signatures import Signatures
 from ..text import decode_line
 from ..timeparse import Clock
+from .fixed import LONG_LINE, decode_long, join_continuations
 
+FOLD_BYTES = (32, 9)
+"""How the line after a log line starts (its first byte: space or tab) when a folded SIP header went on over it."""
 PENDING = -1
 """`handle` returns this as the next position when a multi-line record is not complete yet."""
 
@@ -116,8 +119,64 @@ class Parser:
     def handle(self, buf: bytes, start: int, end: int, line_no: int,
                final: bool) -> tuple[list[Record] | None, int]:
         """Parse the record starting at `buf[start:end]` (one line); return (records or None, next position)."""
-        recs = self.parse_line(decode_line(buf[start:end]), line_no)
+        raw = buf[start:end]
+        text = decode_line(raw) if len(raw) <= LONG_LINE else decode_long(raw, self.anchors)
+        if self.prefixed and end + 1 < len(buf) and buf[end + 1] in FOLD_BYTES and self.has_prefix(text):
+            return self.parse_folded(text, buf, end, line_no, final)
+        recs = self.parse_line(text, line_no)
+        if recs is None:
+            if self.has_prefix(text):
+                return self.retry_joined(text, buf, end, line_no, final)
+            return self.join_back(text, buf, start, end, line_no, final)
         return recs, end + 1
+
+    anchors: tuple[bytes, ...] = ()
+    """Fixed words between two attacker fields, kept when an over-long line is cut (see `fixed.decode_long`)."""
+
+    def has_prefix(self, text: str) -> bool:
+        """Whether `text` starts with this dialect's own log prefix (False: no dialect-specific knowledge)."""
+        return False
+
+    def parse_folded(self, text: str, buf: bytes, end: int, line_no: int, final: bool):
+        """A line whose next line starts with a space or tab: a header folded with CR/LF went on there (SIP allows
+        it), so the line's true end is on that next line and only the two together are the PBX's line; the first
+        part alone may end in a tail the attacker wrote."""
+        joined = join_continuations(buf, end, final, self.has_prefix)
+        if joined is None:
+            return None, PENDING
+        more, nxt = joined
+        return self.parse_line(text + " " + more if more else text, line_no), nxt
+
+    def join_back(self, text: str, buf: bytes, start: int, end: int, line_no: int, final: bool):
+        """An unprefixed line holding a keyword: the rest of the prefixed line before it, split by a CR/LF."""
+        if start == 0 or not self.prefixed:
+            return None, end + 1
+        prev_start = buf.rfind(b"\n", 0, start - 1) + 1
+        prev = decode_long(buf[prev_start:start - 1], self.anchors)
+        if not self.has_prefix(prev):
+            return None, end + 1
+        if self.parse_line(prev, line_no - 1) is not None:
+            return [], end + 1  # the line before was whole: this is the rest of one of its fields, nobody's line
+        # the line before is in this buffer, and must not be waited for again: take what follows as it stands
+        more, nxt = join_continuations(buf, end, True, self.has_prefix) or ("", end + 1)
+        recs = self.parse_line(" ".join(p for p in (prev, text, more) if p), line_no - 1)
+        return (recs, nxt) if recs is not None else (None, end + 1)
+
+    prefixed = False
+    """Whether this dialect's lines carry a prefix `has_prefix` knows (then a CR/LF-split line is put together)."""
+
+    def retry_joined(self, text: str, buf: bytes, end: int, line_no: int, final: bool):
+        """A prefixed line that did not parse, tried again with the unprefixed lines after it: a CR/LF inside a
+        header splits one log line into several, and the fixed tail then stands on a line of its own."""
+        joined = join_continuations(buf, end, final, self.has_prefix)
+        if joined is None:
+            return None, PENDING
+        more, nxt = joined
+        if more:
+            recs = self.parse_line(text + " " + more, line_no)
+            if recs is not None:
+                return recs, nxt
+        return None, end + 1
 
     def parse_line(self, text: str, line_no: int) -> list[Record] | None:
         """Records from one line: a list (possibly empty: understood, nothing to report) or None (not understood)."""

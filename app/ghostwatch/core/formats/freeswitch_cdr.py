@@ -59,4 +59,5 @@ class FreeswitchCdrParser(Parser):
             caller_id=number or None, caller_name=name or None, extension=dest or None, outcome=outcome,
             call_id=row[10], epoch=epoch, detail=f"{cause}, {billsec if billsec is not None else '?'} s talk time",
             context=ctx or None, external=ctx == "public", billsec=billsec, duration=duration, raw=(text,),
+            refs=tuple(f"fs:{u}" for u in (row[10], row[11] if len(row) > 11 else "") if _UUID.match(u)),
         )]

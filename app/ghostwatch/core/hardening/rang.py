@@ -56,7 +56,9 @@ def explain_ring(reader: History, when: float, window: float = WINDOW_SECONDS) -
                           "your phone system's logs then (or the logs do not go back that far), so it cannot tell "
                           "whether the call passed the phone system.")
     rows = reader.between(when - window, when + window)
-    calls = sorted((r for r in rows if r.kind == "call"), key=lambda r: abs(r.epoch - when))
+    # only a call the phone system let through can have rung a phone: a refused one (a blocked toll-fraud attempt,
+    # a scanner's INVITE) rang nothing and counts with the other refused requests
+    calls = sorted((r for r in rows if r.kind == "call" and r.outcome != "rejected"), key=lambda r: abs(r.epoch - when))
     others = len(rows) - len(calls)
     if calls:
         flagged = [c for c in calls if str(c.verdict) in ("ghost", "attack", "suspicious")]
@@ -81,4 +83,5 @@ def _describe(ev: StoredEvent) -> str:
     """One call in words; caller ID and extension come from the log (attacker-controlled): cleaned and cut."""
     who = display_text(ev.caller_id or ev.source_ip or "unknown caller", 40)
     to = f" to {display_text(ev.extension, 40)}" if ev.extension else ""
-    return f"{display_text(ev.time or '?', 25)} from {who}{to}, {ev.verdict}"
+    how = {"rang": ", it rang and nobody answered", "answered": ", answered"}.get(ev.outcome or "", "")
+    return f"{display_text(ev.time or '?', 25)} from {who}{to}{how}, {ev.verdict}"
