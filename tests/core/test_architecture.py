@@ -11,9 +11,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "app" / "ghostwatch"
 
-# core <- store <- ingest <- ui <- cli: a module may import its own layer and the ones below, never above.
+# core <- store <- ingest (demo, fleet) <- ui <- cli: a module may import its own layer and the ones below, never above.
 # `ghostwatch` (the version) and `ghostwatch.paths` (where files live; imports nothing of ours) are the ground.
-LAYERS = {"ghostwatch": 0, "paths": 0, "core": 1, "store": 2, "ingest": 3, "demo": 3, "ui": 4,
+LAYERS = {"ghostwatch": 0, "paths": 0, "core": 1, "store": 2, "ingest": 3, "demo": 3, "fleet": 3, "ui": 4,
           "cli": 5, "cli_hardening": 5, "scan_text": 5, "__main__": 6}
 NAMES = {0: "ground", 1: "core", 2: "store", 3: "ingest", 4: "ui", 5: "cli", 6: "__main__"}
 
