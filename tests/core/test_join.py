@@ -177,3 +177,22 @@ def test_one_id_reused_for_every_rejected_call_does_not_make_one_call_of_a_night
                                call_id="C-00000000", epoch=1.0e9 + n, detail="extension not found"))[0].id
              for n in range(1, 200)}
     assert len(calls) == 199
+
+
+def test_freeswitch_invite_and_its_dialplan_line_are_one_toll_fraud_call(tmp_path: Path) -> None:
+    """sofia's "receiving invite from" (the socket) and mod_dialplan_xml's "Processing" (the number dialled), joined
+    by the channel UUID both lines start with; wordings as in signalwire/freeswitch issue 1559 and the issue text."""
+    uuid = "a1b2c3d4-0000-4000-8000-000000000001"
+    (tmp_path / "freeswitch.log").write_text(
+        f"{uuid} 2016-09-25 20:55:21.990982 [INFO] sofia.c:10333 sofia/internal/1001@198.51.100.10 receiving invite "
+        f"from 45.134.144.21:5072 version: 1.6.12 64bit call-id: abc\n"
+        f"{uuid} 2016-09-25 20:55:21.990982 [INFO] mod_dialplan_xml.c:637 Processing 1001 <1001>->00972597634123 in "
+        f"context default\n"
+        "2016-09-25 20:56:21.990982 [WARNING] sofia_reg.c:1742 SIP auth failure (INVITE) on sofia profile 'internal' "
+        "for [810972597634123@198.51.100.10] from ip 45.134.144.22\n")
+    call, refused = scan_dir(tmp_path)
+    assert [x.line for x in call.lines] == [1, 2]
+    assert (call.record.source_ip, call.record.extension, call.verdict) == ("45.134.144.21", "00972597634123",
+                                                                           Verdict.ATTACK)
+    assert "toll_fraud_attempt" in {r.code for r in call.reasons}
+    assert refused.record.kind is Kind.AUTH_FAILURE and "toll_fraud_attempt" in {r.code for r in refused.reasons}

@@ -16,7 +16,7 @@ def notice(n: int, verdict: Verdict = Verdict.ATTACK, ip: str = "203.0.113.7", k
 def test_first_event_from_a_source_notifies_then_a_burst_becomes_one_summary():
     p = NotifyPolicy()
     first = p.offer(notice(1), now=0.0)
-    assert [n.title for n in first] == ["Attack from 203.0.113.7"]
+    assert [n.title for n in first] == ["Scan from 203.0.113.7"]
     assert first[0].event_id == 1 and first[0].body == "text of scanner_user_agent"
     assert all(p.offer(notice(i), now=i / 2) == [] for i in range(2, 241))
     assert p.flush(now=60.0) == []  # not yet: one summary per source per two minutes

@@ -113,6 +113,12 @@ class Classifier:
                 out.append(reason)
         if is_call:
             out.extend(self._call_rules(rec, trusted, external))
+        elif (rec.kind is Kind.AUTH_FAILURE and rec.method == "INVITE" and rec.source_ip and not trusted
+              and not is_local(rec.source_ip)
+              and looks_international(rec.extension, self.settings.thresholds.toll_fraud_digits)):
+            # FreeSWITCH names the number a refused INVITE dialled: "SIP auth failure (INVITE) ... for [810972...@"
+            out.append(why("toll_fraud_attempt", f"An outsider without the password tried to dial {rec.extension} "
+                                                 f"through your PBX: toll fraud (calls you would pay for)."))
         return out
 
     def _reason(self, code: str, text: str) -> Reason:
@@ -152,8 +158,12 @@ class Classifier:
         if external and rec.ruri_host and is_ip_literal(rec.ruri_host) and (rec.anonymous or rec.source_ip):
             out.append(why("direct_ip_call", f"The call was addressed straight to the IP address {rec.ruri_host} "
                                              f"instead of a phone number at your provider."))
-        if (external and rec.outcome is Outcome.REJECTED
-                and (rec.anonymous or rec.source_ip) and not trusted
+        # an outsider dialling abroad through the PBX: refused, or let into an internal dialplan context (someone
+        # logged in on an extension from outside: FreeSWITCH's "Processing 1001 <1001>->00972... in context default")
+        placed = (rec.outcome is not Outcome.REJECTED and rec.source_ip is not None and rec.context is not None
+                  and rec.context not in self.signatures.inbound_contexts and rec.context != "public")
+        if (external and not trusted and ((rec.outcome is Outcome.REJECTED and (rec.anonymous or rec.source_ip))
+                                          or placed)
                 and looks_international(rec.extension, self.settings.thresholds.toll_fraud_digits)):
             out.append(why("toll_fraud_attempt", f"An outsider tried to dial {rec.extension} through your PBX: "
                                                  f"toll fraud (calls you would pay for)."))

@@ -85,6 +85,10 @@ def attempt_title(verdict: str, kind: str, outcome: str | None, source_ip: str |
             return f"Scan by {tool} from {who}"
         if kind == "call":
             return f"Attack call from {who}" + (f" to {ext}" if ext else "")
+        if kind == "probe":
+            return f"Scan from {who}"
+        if kind == "auth_failure":
+            return f"Login attack from {who}" + (f" on {ext}" if ext else "")
         return f"Attack from {who}"
     name = _KIND_NAMES.get(kind, "Event")
     if verdict == "suspicious":

@@ -112,13 +112,14 @@ class DetailPane(QScrollArea):
             self.title.setStyleSheet("")
             return
         verdict = str(ev.verdict)
-        self.title.setText(attempt_title(verdict, ev.kind, ev.outcome, ev.source_ip, ev.caller_id or ev.caller_name,
-                                         ev.extension, [r.code for r in ev.reasons], ev.user_agent))
+        title = attempt_title(verdict, ev.kind, ev.outcome, ev.source_ip, ev.caller_id or ev.caller_name,
+                              ev.extension, [r.code for r in ev.reasons], ev.user_agent)
+        self.title.setText(title)
         self.title.setStyleSheet(f"color: {VERDICT_COLOURS[verdict]};")
         facts = [when_long(ev.epoch)]
         if ev.source_ip:
             facts.append(f"from {display_text(ev.source_ip)}" + (f" port {ev.source_port}" if ev.source_port else ""))
-        if ev.extension:
+        if ev.extension and display_text(ev.extension, 24) not in title:  # the title may have named it already
             facts.append(f"to {display_text(ev.extension, 40)}")
         if ev.user_agent:
             facts.append(f"software “{display_text(ev.user_agent, 120)}”")
