@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run demo test lint bench screenshots dist deb smoke clean
+.PHONY: venv run demo test lint eval bench screenshots dist deb smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
+
+## make eval: the field evaluation set (tests/data/field) per dialect: attackers found / missed, benign addresses
+## accused, line verdicts right / wrong (excerpts of ../shared/corpus are read there; docs/detection.md has the table)
+eval: $(STAMP)
+	$(BIN)/python -m tests.field.evaluate
 
 ## make bench: speed and memory (results go to docs/benchmarks.md by hand, with the command that made them)
 bench: $(STAMP)

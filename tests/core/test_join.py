@@ -196,3 +196,13 @@ def test_freeswitch_invite_and_its_dialplan_line_are_one_toll_fraud_call(tmp_pat
                                                                            Verdict.ATTACK)
     assert "toll_fraud_attempt" in {r.code for r in call.reasons}
     assert refused.record.kind is Kind.AUTH_FAILURE and "toll_fraud_attempt" in {r.code for r in refused.reasons}
+
+
+def test_an_attempt_whose_run_was_replaced_while_the_log_went_back_in_time_is_still_printed(tmp_path: Path) -> None:
+    """Logs concatenated out of order (fail2ban's test file): a run replaced by the same address's later run, with
+    no sweep after it, keeps its undecided attempt until the end of the scan, which prints it."""
+    (tmp_path / "full").write_text(
+        pjsip_notice(1, ip="192.0.2.1").replace("2026-11-26", "2026-11-27")
+        + pjsip_notice(2, ip="10.250.251.252")
+        + pjsip_notice(3, ip="10.250.251.252", why="No matching endpoint found").replace("02:20", "23:59"))
+    assert len(scan_dir(tmp_path)) == 3

@@ -213,19 +213,22 @@ def test_correlation_survives_a_restart(rig, tmp_path):
     f = tmp_path / "messages"
     f.write_bytes(b"")
     rig.start(f)
-    append(f, lines(1, 5))  # four accounts tried from one address...
-    rig.collector.wait(lambda c: len(c.events) == 4)
+    # Scattered account names (7, 14, 21, ...): consecutive ones are a hunt from the third (issue 14).
+    append(f, b"".join(probe_line(7 * n, second=n) for n in range(1, 4)))  # three accounts from one address...
+    rig.collector.wait(lambda c: len(c.events) == 3)
     assert not any(r.code == "enumeration" for e in rig.collector.events for r in e.reasons)
     rig.stop()
     rig.start(f)
-    append(f, lines(5, 9))  # ...and four more after the restart, all within a minute: extension hunting
-    rig.collector.wait(lambda c: len(c.events) == 8)
+    # ...and three more after the restart, all within a minute: the fourth different account is a hunt, which
+    # only a correlation that survived the restart can see
+    append(f, b"".join(probe_line(7 * n, second=n) for n in range(4, 7)))
+    rig.collector.wait(lambda c: len(c.events) == 6)
     flagged = [e.record.extension for e in rig.collector.events if any(r.code == "enumeration" for r in e.reasons)]
-    # the sixth account makes it a hunt; every earlier attempt of its run is upgraded with hindsight, those from
+    # the fourth account makes it a hunt; every earlier attempt of its run is upgraded with hindsight, those from
     # before the restart too
-    assert flagged == ["1", "2", "3", "4", "5", "6", "7", "8"]
-    assert set(rig.collector.updates) >= set(rig.collector.ids[:4])
-    assert rig.stored_extensions() == [str(n) for n in range(1, 9)]  # updated in place, never stored twice
+    assert flagged == ["7", "14", "21", "28", "35", "42"]
+    assert set(rig.collector.updates) >= set(rig.collector.ids[:3])
+    assert rig.stored_extensions() == [str(7 * n) for n in range(1, 7)]  # updated in place, never stored twice
 
 
 def test_history_import_agrees_with_scan_on_the_demo_office(rig, tmp_path):

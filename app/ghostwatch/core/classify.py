@@ -97,8 +97,8 @@ class Classifier:
                                                    f"default of the SIPVicious scanner."))
         is_call = rec.kind is Kind.CALL
         external = self._external(rec, trusted) if is_call else False
-        if rec.caller_id and ((is_call and external) or rec.method == "OPTIONS"):
-            # an office phone whose extension is 1000 calls from inside: only an outside caller is a scanner
+        if rec.caller_id and ((is_call and not _office_phone(rec)) or rec.method == "OPTIONS"):
+            # an office phone whose extension is 1000 is no scanner
             if not trusted and sig.is_scanner_caller(rec.caller_id):
                 out.append(why("scanner_caller_id", f"Caller ID {rec.caller_id} is what SIP scanners send by "
                                                     f"default; real outside callers never have it."))
@@ -210,6 +210,15 @@ class Classifier:
         if len(codes) >= 2:
             return Verdict.SUSPICIOUS
         return Verdict.NORMAL
+
+
+def _office_phone(rec: Record) -> bool:
+    """A call from a phone inside the office: the log says so, or it came from a LAN address. Not the loopback: a
+    SIP proxy on the PBX's own host relays every outside call from 127.0.0.1."""
+    if rec.external is not None:
+        return not rec.external
+    ip = rec.source_ip
+    return ip is not None and is_local(ip) and not ip.startswith(("127.", "::1"))
 
 
 # The reason that best says why in one line: the most serious first.

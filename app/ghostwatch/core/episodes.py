@@ -9,16 +9,20 @@ run remembers at most `max_pending` undecided attempts.
 
 from __future__ import annotations
 
+import socket
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .classify import headline
 from .events import Event, Reason, Verdict, make_event
+from .netaddr import is_local
 
 _NOTHING: list = []  # shared, never changed: "no earlier attempt was upgraded"
 EPISODE_GAP = 3600.0
-"""Seconds of silence that end a source's run (fail2ban's findtime is 10 minutes; slow guessers pause longer)."""
+"""Seconds of silence that end a source's run at least (fail2ban's findtime is 10 minutes; slow guessers pause
+longer: the judge stretches it to the slow-persistence window, a day by default)."""
 
 
 @dataclass(slots=True)
@@ -28,13 +32,23 @@ class Run:
     ended: float
     began_time: str | None = None
     ended_time: str | None = None
-    attempts: int = 0                        # attempts worth a look (normal ones are not part of a run)
+    attempts: int = 0                        # its attempts (an office phone's normal ones are not part of a run)
     attacker: Reason | None = None           # what made the source an attacker in this run
     pending: list[Any] = field(default_factory=list)  # undecided attempts (objects with `.event`)
 
     def to_json(self) -> dict[str, Any]:
         return {"began": self.began_time, "ended": self.ended_time, "attempts": self.attempts,
                 "attacker": self.attacker is not None}
+
+
+@lru_cache(maxsize=4096)
+def run_key(ip: str) -> str:
+    """The key of an address's run: itself, or for IPv6 its /56 (`2001:db8:4a::/56`)."""
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, ip)
+    except (OSError, ValueError):
+        return ip
+    return socket.inet_ntop(socket.AF_INET6, packed[:7] + bytes(9)) + "/56"
 
 
 def upgraded(event: Event, reason: Reason) -> Event:
@@ -85,8 +99,10 @@ class Episodes:
         (their `.event` already replaced)."""
         ip = event[0].source_ip
         verdict = event[1]
-        if ip is None or verdict is Verdict.NORMAL:  # a run is what a source did that was worth a look
+        if ip is None or (verdict is Verdict.NORMAL and is_local(ip)):  # an office phone's day is nobody's run
             return event, _NOTHING
+        if ":" in ip:  # IPv6: one attacker rotates through its /56 (correlation watches the prefixes too)
+            ip = run_key(ip)
         runs = self.runs
         run = runs.get(ip)
         if run is None or epoch - run.ended > self.gap:
@@ -107,7 +123,7 @@ class Episodes:
                 attempt.pending = False
             return event, _NOTHING
         if run.attacker is not None:
-            return (upgraded(event, run.attacker) if verdict is Verdict.SUSPICIOUS else event), _NOTHING
+            return (upgraded(event, run.attacker) if verdict.rank < 2 else event), _NOTHING
         changed: list[Any] = _NOTHING
         reason = attacker_reason(event)
         if reason is not None:
@@ -121,7 +137,7 @@ class Episodes:
                     changed.append(earlier)
             run.pending.clear()
             attempt.pending = False
-        elif verdict is Verdict.SUSPICIOUS and not attempt.pending and len(run.pending) < self.max_pending:
+        elif verdict.rank < 2 and not attempt.pending and len(run.pending) < self.max_pending:
             attempt.pending = True
             run.pending.append(attempt)
         if len(runs) > self.max_runs:

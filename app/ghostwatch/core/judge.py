@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .classify import Classifier
-from .episodes import Episodes
+from .episodes import EPISODE_GAP, Episodes
 from .events import Record
 from .join import Attempt, Joiner
 from .settings import DetectionSettings
@@ -21,7 +21,8 @@ class Judge:
     def __init__(self, settings: DetectionSettings, signatures: Signatures, start_id: int = 1) -> None:
         self.classifier = Classifier(settings, signatures)
         self.joiner = Joiner(start_id)
-        self.episodes = Episodes()
+        # a run lasts as long as the slowest time scale can still see it as one attacker (bursts hours apart)
+        self.episodes = Episodes(gap=max(EPISODE_GAP, settings.thresholds.persistence_window_seconds))
         self._trusted = settings.trusted if settings.trusted else None
         # bound once: `feed` runs for every line a scan reads
         self._add, self._observe = self.joiner.add, self.classifier.correlator.observe

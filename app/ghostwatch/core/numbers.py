@@ -9,6 +9,7 @@ import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _DIGITS = re.compile(r"^\+?\d+$")
+_DIALLED = re.compile(r"^([0+]*\+)?(\d+)$")
 PRIVACY = {"anonymous", "unknown", "restricted", "private", "unavailable", "withheld"}
 SHORT = 6
 
@@ -43,6 +44,10 @@ def looks_international(number: str | None, min_digits: int) -> bool:
     if not number:
         return False
     n = _SEPARATORS.sub("", number)
-    if not _DIGITS.match(n):
+    m = _DIALLED.match(n)
+    if not m:
         return False
-    return (n.startswith(("+", "00", "011")) and len(n) >= 8) or len(n) >= min_digits
+    prefix, digits = m.group(1) or "", m.group(2)
+    if "+" in prefix:  # '+44...', and scanners' '++44...' or '0+44...' (fail2ban's asterisk test lines)
+        return len(digits) >= 7
+    return (n.startswith(("00", "011")) and len(n) >= 8) or len(n) >= min_digits

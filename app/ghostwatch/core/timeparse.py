@@ -11,6 +11,7 @@ MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", 
 _ISO = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d\d)(?::(\d\d)(?:[.,](\d{1,6}))?)?"
                   r"(Z|[+-]\d\d:?\d\d)?")
 _BSD = re.compile(r"([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?")
+_MONTH_DAY = re.compile(r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?")  # `08-03 07:56:53.026292`
 
 
 class Clock:
@@ -68,6 +69,12 @@ def parse_time(text: str, clock: Clock | None = None) -> tuple[str | None, float
         if month is None or clock is None:
             return None, None
         return _build(clock.year_for(month), month, int(d), int(h), int(mi), int(s), frac, None)
+    m = _MONTH_DAY.match(text)
+    if m and clock is not None:
+        mo, d, h, mi, s, frac = m.groups()
+        month = int(mo)
+        if 1 <= month <= 12:
+            return _build(clock.year_for(month), month, int(d), int(h), int(mi), int(s), frac, None)
     return None, None
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
+from ..core.episodes import run_key
 from ..core.events import Event, Record
 from ..core.formats import Parser
 from ..core.join import Attempt
@@ -81,10 +82,11 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
         if now >= sweep_at:  # every few seconds of log time: what no later line can change any more
             sweep_at = now + 4.0
             _settle(joiner.expire(), episodes.ended(now), finish)
-    _settle(joiner.drain(), list(episodes.runs.values()), finish)
-    for ip, run in episodes.worst.items():
-        src = report.sources.get(ip)
-        if src is not None:
+    _settle(joiner.drain(), episodes.ended(float("inf")), finish)  # every run, those replaced by a later one too
+    worst = episodes.worst
+    for ip, src in report.sources.items():
+        run = worst.get(run_key(ip) if ":" in ip else ip)
+        if run is not None:
             src.run = run.to_json()
     result.joined = joiner.joined
     return result

@@ -239,15 +239,15 @@ class History:
                          epoch=epoch, tags=tuple(t for t in tags.split(",") if t))
 
 
-    def flagged_since(self, since: float) -> Iterator[tuple[int, float, Event]]:
-        """(id, epoch, event) of the flagged events after `since`, oldest first, as stored: the runs of activity a
-        restart continues (an attacker's earlier attempts are upgraded in place, core/episodes.py)."""
+    def flagged_since(self, since: float, limit: int = 20000) -> Iterator[tuple[int, float, Event]]:
+        """(id, epoch, event) of the flagged events after `since` (the latest `limit`), oldest first, as stored:
+        the runs of activity a restart continues (an attacker's earlier attempts are upgraded in place)."""
         query = ("SELECT events.id, epoch, time, file, line, format, kind, source_ip, source_port, caller_id, "
                  "caller_name, extension, user_agent, call_id, outcome, verdict, reason_sets.json, raw, channel, "
                  "tags, evidence FROM events JOIN reason_sets ON reason_sets.id = events.reasons_id "
-                 "WHERE rank > 0 AND epoch >= ? AND source_ip IS NOT NULL ORDER BY epoch, events.id")
+                 "WHERE rank > 0 AND epoch >= ? AND source_ip IS NOT NULL ORDER BY epoch DESC, events.id DESC LIMIT ?")
         for (eid, epoch, time, file, line, fmt, kind, ip, port, caller, name, ext, ua, call_id, outcome, verdict,
-             reasons, raw, channel, tags, evidence) in self.conn.execute(query, (since,)):
+             reasons, raw, channel, tags, evidence) in reversed(self.conn.execute(query, (since, limit)).fetchall()):
             rec = Record(time, file, line, fmt, Kind(kind), source_ip=ip, source_port=port, caller_id=caller,
                          caller_name=name, extension=ext, user_agent=ua, call_id=call_id,
                          outcome=Outcome(outcome) if outcome else None, epoch=epoch, channel=channel,

@@ -45,7 +45,7 @@ _LEVEL = re.compile(r"(?:^|[\]:] ?)(?:VERBOSE|NOTICE|WARNING|ERROR|SECURITY|DEBU
 _PREFIX = re.compile(
     "(?:" + SYSLOG_HEAD + ")?"
     r"(?:\[(?P<date>[^\]\[]{6,40})\] ?)?"
-    r"(?:(?P<level>VERBOSE|NOTICE|WARNING|ERROR|SECURITY|DEBUG|DTMF)\[\d+\](?:\[(?P<cid>C-[0-9a-f]{8})\])?:? "
+    r"(?:(?P<level>VERBOSE|NOTICE|WARNING|ERROR|SECURITY|DEBUG|DTMF) ?\[\d+\](?:\[(?P<cid>C-[0-9a-f]{8})\])?:? "
     r"(?:(?P<file>[\w/.-]+\.c)(?::\d+(?: in)? \w+)?|Ext\. (?P<ext>\S+?)(?::\d+ \S+)?): ?"
     r"|(?<=\])(?=\s+(?:--|==) ))"
 )

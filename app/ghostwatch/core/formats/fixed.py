@@ -13,8 +13,8 @@ from ..text import CUT_MARK, decode_line
 
 TRUNCATED = " …[truncated]"
 """What `decode_line` appends to a line it cut."""
-SYSLOG_HEAD = (r"(?:(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?: \d{4})?"
-               r"|\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+)?) \S+ [\w./-]+\[\d+\]: ")
+SYSLOG_HEAD = (r"(?:(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?: \d{4})?"
+               r"|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-][\d:]+)?) \S+ [\w./-]+\[\d+\]: ")
 """A syslog/journald/logread header (`Sep 25 20:55:21 host prog[pid]: `, RFC 3339 stamps, OpenWrt's
 `Sat Jul  9 12:06:57 2022 daemon.info prog[pid]: `) before a PBX's own line: written by the logging system."""
 HEAD_BYTES = 6144

@@ -27,7 +27,9 @@ REMEMBERED_CALLS = 4096
 _PREFIX = re.compile(
     "(?:" + SYSLOG_HEAD + ")?"
     r"(?:(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) )?"
-    r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: [\d.]+%)? \[(?P<level>[A-Z]+)\] (?P<src>[\w.]+):\d+ ")
+    r"(?:(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: [\d.]+%)? \[(?P<level>[A-Z]+)\] (?P<src>[\w.]+):\d+ "
+    # a year-less variant some builds write: `08-03 07:56:53.026292 [WARN] [SOFIA] [sofia_reg.c:4130] `
+    r"|(?P<ts2>\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) \[(?P<level2>[A-Z]+)\] \[[A-Z]+\] \[(?P<src2>[\w.]+):\d+\] )")
 _AUTH = re.compile(r"SIP auth (?P<what>failure|challenge) \((?P<method>[A-Z]+)\) on sofia profile '(?P<profile>[^']*)' "
                    r"for \[")
 _UA_FILTER = re.compile(r"SIP auth failure \((?P<method>[A-Z]+)\) due to user-agent-filter\.\s+"
@@ -75,7 +77,7 @@ class FreeswitchParser(Parser):
         p = _PREFIX.match(text)
         if p is None:
             return None  # not a log line (a continuation, or text inside another message)
-        time, epoch = parse_time(p.group("ts"), self.clock)
+        time, epoch = parse_time(p.group("ts") or p.group("ts2"), self.clock)
         uuid = p.group("uuid")
         msg = text[p.end():]
 
