@@ -13,6 +13,7 @@ from . import __version__
 from .core.classify import headline
 from .core.event_json import event_json
 from .core.events import Event, Kind, Outcome, Verdict
+from .core.hours import Hours
 from .core.netaddr import Networks
 from .core.settings import DetectionSettings, default_region
 from .core.signatures import Signatures
@@ -20,6 +21,7 @@ from .core.text import display_text
 from .paths import resources_dir
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+HEARTBEAT_SECONDS = 2.0  # `watch --ipc` tells the app it is alive this often (ui/monitor_process.py)
 FAIL_LEVELS = {"ghost": {Verdict.GHOST}, "attack": {Verdict.GHOST, Verdict.ATTACK},
                "suspicious": {Verdict.GHOST, Verdict.ATTACK, Verdict.SUSPICIOUS}}
 
@@ -91,7 +93,8 @@ def _detection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trusted", action="append", default=[], metavar="CIDR",
                    help="a network you trust (your provider's SIP servers, the office LAN); repeat or separate "
                         "with commas")
-    p.add_argument("--office-hours", metavar="START-END", help="mark calls outside these hours, e.g. 8-18")
+    p.add_argument("--office-hours", metavar="START-END",
+                   help="mark calls outside these hours, e.g. 8-18, or 22-6 for a night shift")
     p.add_argument("--region", default=None, metavar="CC",
                    help=f"home country for caller-ID checks (two letters; default from locale: {default_region()})")
 
@@ -109,12 +112,9 @@ def detection_settings(args: argparse.Namespace) -> DetectionSettings:
     hours = None
     if getattr(args, "office_hours", None):
         try:
-            start, end = (int(x) for x in args.office_hours.split("-"))
-            if not (0 <= start < end <= 24):
-                raise ValueError
-        except ValueError:
-            raise UsageError("ghostwatch: --office-hours: give START-END in whole hours, e.g. 8-18") from None
-        hours = (start, end)
+            hours = Hours.parse(args.office_hours)
+        except ValueError as exc:
+            raise UsageError(f"ghostwatch: --office-hours: {exc}") from None
     return DetectionSettings(home_region=region, trusted=trusted, office_hours=hours)
 
 
@@ -202,6 +202,7 @@ class _JsonStream:
 def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     import signal
     import threading
+    import time
 
     from .fleet import hooks as fleet_hooks
     from .ingest import ipc
@@ -302,9 +303,15 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
             while not monitor.settle(timeout=5) and monitor.failed is None:
                 pass
             done.set()
+        beat_cycles, beat_at = -1, 0.0
         while not done.wait(0.5) and not terminated:
             if monitor.failed is not None:
                 break
+            if args.ipc and time.monotonic() - beat_at >= HEARTBEAT_SECONDS:
+                # alive only while the pipeline still cycles (it does at least once a second, or is paused)
+                if monitor.cycles != beat_cycles or monitor.status.state == "paused":
+                    say(ipc.alive_line())
+                beat_cycles, beat_at = monitor.cycles, time.monotonic()
     except KeyboardInterrupt:
         pass
     finally:

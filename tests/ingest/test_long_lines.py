@@ -12,7 +12,7 @@ from pathlib import Path
 from ghostwatch.core.formats.base import FeedResult, Parser
 from ghostwatch.core.text import CUT_MARK, MAX_LINE_CHARS, decode_line
 from ghostwatch.core.timeparse import Clock
-from ghostwatch.ingest.follow import Follower, advance
+from ghostwatch.ingest.follow import Follower
 from ghostwatch.ingest.reader import CHUNK, LINE_CAP, FileStats, iter_results
 
 from .harness import SIGNATURES
@@ -90,7 +90,7 @@ def test_live_following_cuts_a_huge_line_and_keeps_its_end(tmp_path):
     first = fol.poll()
     assert [c.data.count(b"\n") for c in first] == [1]
     ff = first[0].source
-    advance(ff, first[0], len(first[0].data), 1)
+    ff.advance(first[0], len(first[0].data), 1)
     # a 5 MiB line still being written: nothing is handed over, and reading it stays in bounded blocks
     huge = pjsip.format("c" * (5 << 20)).encode()
     with open(f, "ab") as fh:
@@ -110,7 +110,7 @@ def test_live_following_cuts_a_huge_line_and_keeps_its_end(tmp_path):
     assert data.count(b"\n") == 1 and len(data) <= LINE_CAP + 64
     assert data.endswith(b") - Failed to authenticate\n") and b"failed for '203.0.113.9:5060'" in data
     assert chunks[0].span == len(huge)
-    advance(ff, chunks[0], len(data), 1)
+    ff.advance(chunks[0], len(data), 1)
     assert ff.line == 3
     chunks = fol.poll()
     assert b"(callid: after)" in chunks[0].data and chunks[0].line == 3
@@ -182,7 +182,7 @@ def test_a_rotated_file_ending_in_a_huge_unfinished_line_is_read_to_its_end(tmp_
             ff = chunk.source
             if ff.rotated:
                 rotated.append(chunk)
-            advance(ff, chunk, len(chunk.data), chunk.data.count(b"\n"))
+            ff.advance(chunk, len(chunk.data), chunk.data.count(b"\n"))
             if ff.done:
                 fol.finished(ff)
         if not fol.draining:

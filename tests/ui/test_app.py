@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ghostwatch.core.app_settings import AppSettings, SettingsStore
+from ghostwatch.core.hours import Hours
 from ghostwatch.ui.app import Controller, LaunchOptions
 from ghostwatch.ui.first_run import FirstRunDialog
 from ghostwatch.ui.settings_dialog import SettingsDialog
@@ -79,7 +80,7 @@ def test_settings_dialog_validates_and_saves(qtbot, tmp_path):
     d.editors["trusted"].setPlainText("192.168.1.0/24")
     d.editors["quiet_hours"].on.setChecked(True)
     d.accept()
-    assert d.settings.trusted == ("192.168.1.0/24",) and d.settings.quiet_hours == (8, 18)
+    assert d.settings.trusted == ("192.168.1.0/24",) and d.settings.quiet_hours == Hours(8, 18)
     store = SettingsStore(tmp_path / "settings.json")
     store.save(d.settings)
     assert store.load() == d.settings

@@ -7,7 +7,7 @@ import csv
 from PySide6.QtCore import Qt
 
 from ghostwatch.core.events import Verdict
-from ghostwatch.store.queries import EventFilter, stored_from
+from ghostwatch.store.queries import EventFilter
 from ghostwatch.ui.event_model import PAGE, EventTableModel
 
 from .conftest import HOSTILE, T0, make_event
@@ -33,7 +33,7 @@ def test_live_rows_go_on_top_only_when_the_filter_shows_them(store):
     ev, at = make_event(2, Verdict.GHOST, T0 + 5)
     normal, at2 = make_event(3, Verdict.NORMAL, T0 + 6)
     ids = history.commit([(ev, at), (normal, at2)], [], now=T0)
-    added = model.add_live([stored_from(ev, ids[0], at), stored_from(normal, ids[1], at2)])
+    added = model.add_live(reader.by_ids(ids[0], ids[1]))
     assert added == 1 and [r.id for r in model.rows][:1] == [ids[0]]
     model.set_filter(EventFilter(verdicts=frozenset({"normal"})))
     assert [r.id for r in model.rows] == [ids[1]]
@@ -76,6 +76,6 @@ def test_sorting_by_a_column_keeps_live_rows_in_that_order(store):
     assert [str(r.verdict) for r in model.rows] == ["ghost", "attack", "suspicious"]
     ev, at = make_event(4, Verdict.GHOST, T0 + 3)
     ids = history.commit([(ev, at)], [], now=T0)
-    model.add_live([stored_from(ev, ids[0], at)])
+    model.add_live(reader.by_ids(ids[0], ids[0]))
     assert [str(r.verdict) for r in model.rows] == ["ghost", "ghost", "attack", "suspicious"]
     assert model.rows[0].id == ids[0]  # the newer ghost call first among equals

@@ -26,7 +26,6 @@ from ghostwatch.core.settings import DetectionSettings
 from ghostwatch.core.signatures import Signatures
 from ghostwatch.core.text import display_text
 from ghostwatch.paths import resources_dir
-from ghostwatch.store.queries import stored_from
 from ghostwatch.ui.detail import DetailPane
 from ghostwatch.ui.event_model import COLUMNS, EventTableModel, cell_text
 from ghostwatch.ui.tray import notification_body
@@ -127,11 +126,12 @@ def test_table_cells_and_tooltips_are_plain_text(qapp, store, payload):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_detail_pane_shows_plain_text_only(qtbot, store, payload):
-    history, _reader = store
+    history, reader = store
     ev = Classifier(DetectionSettings(), SIGNATURES).classify(hostile_record(payload))
     pane = DetailPane()
     qtbot.addWidget(pane)
-    pane.show_event(stored_from(ev, 1, 1_780_000_000.0))
+    (event_id,) = history.commit([(ev, 1_780_000_000.0)], [], now=1_780_000_000.0)
+    pane.show_event(reader.event(event_id))  # as the window shows it: read back from the history
     labels = pane.findChildren(QLabel)
     assert labels
     for label in labels:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .hours import Hours
 from .netaddr import Networks
 from .notify_policy import LEVELS
 from .settings import DetectionSettings, default_region
@@ -36,11 +37,12 @@ class AppSettings:
         "line. Calls from anywhere else are checked more strictly.", "networks"))
     home_region: str = field(default_factory=default_region, metadata=_meta(
         "Home country", "Used to tell real phone numbers from made-up caller IDs.", "region"))
-    office_hours: tuple[int, int] | None = field(default=None, metadata=_meta(
-        "Office hours", "Calls outside these hours are marked (leave empty to ignore the time of day).", "hours"))
+    office_hours: Hours | None = field(default=None, metadata=_meta(
+        "Office hours", "Calls outside these hours are marked (leave empty to ignore the time of day). "
+        "A span past midnight, such as 22 to 6, is a night shift.", "hours"))
     notify_level: str = field(default="attack", metadata=_meta(
         "Notify me about", "Which events raise a desktop notification.", "level"))
-    quiet_hours: tuple[int, int] | None = field(default=None, metadata=_meta(
+    quiet_hours: Hours | None = field(default=None, metadata=_meta(
         "Quiet hours", "No notifications in these hours, except a possible break-in.", "hours"))
     start_at_login: bool = field(default=False, metadata=_meta(
         "Start GhostWatch when I log in", "Keeps watching in the tray from the moment you log in.", "bool"))
@@ -53,6 +55,30 @@ class AppSettings:
     def detection(self) -> DetectionSettings:
         return DetectionSettings(home_region=self.home_region, trusted=Networks.parse(self.trusted),
                                  office_hours=self.office_hours)
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings file's form: hours as their text ("22-6"), lists for tuples."""
+        out = asdict(self)
+        for name in ("office_hours", "quiet_hours"):
+            value = getattr(self, name)
+            out[name] = None if value is None else str(value)
+        return out
+
+    def monitor_args(self, folders: list[str], data_dir: str, import_history: bool = False,
+                     retention_days: int | None = None) -> list[str]:
+        """The one place settings become the monitor's `watch --ipc` arguments (parsed back by cli.py; a test
+        round-trips every value the settings dialog accepts)."""
+        args = ["watch", "--ipc", "--data-dir", data_dir, "--region", self.home_region, "--retention-days",
+                str(self.retention_days if retention_days is None else retention_days)]
+        for net in self.trusted:
+            args += ["--trusted", net]
+        if self.office_hours is not None:
+            args.append(f"--office-hours={self.office_hours}")
+        if self.polling:
+            args.append("--polling")
+        if import_history:
+            args.append("--from-start")
+        return [*args, "--", *folders]
 
     @staticmethod
     def editable() -> list:
@@ -70,19 +96,10 @@ class AppSettings:
             raise ValueError(f"unknown country code {self.home_region!r}")
         level = self.notify_level if self.notify_level in LEVELS else "attack"
         return replace(self, home_region=region, notify_level=level,
-                       office_hours=_hours(self.office_hours), quiet_hours=_hours(self.quiet_hours),
+                       office_hours=Hours.of(self.office_hours), quiet_hours=Hours.of(self.quiet_hours),
                        retention_days=max(0, int(self.retention_days)),
                        log_dirs=tuple(dict.fromkeys(str(p).strip() for p in self.log_dirs if str(p).strip())),
                        trusted=tuple(t.strip() for t in self.trusted if t.strip()))
-
-
-def _hours(value: Any) -> tuple[int, int] | None:
-    if not value:
-        return None
-    start, end = (int(v) for v in value)
-    if not (0 <= start <= 23 and 0 <= end <= 24) or start == end:
-        return None
-    return start, end
 
 
 class SettingsStore:
@@ -122,7 +139,7 @@ class SettingsStore:
     def save(self, settings: AppSettings) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+        tmp.write_text(json.dumps(settings.to_json(), indent=2), encoding="utf-8")
         os.replace(tmp, self.path)
 
 

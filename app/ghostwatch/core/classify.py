@@ -174,7 +174,7 @@ class Classifier:
         hours = self.settings.office_hours
         if hours and rec.time and len(rec.time) >= 13:
             hour = ascii_int(rec.time[11:13])
-            if hour is not None and not hours[0] <= hour < hours[1]:
+            if hour is not None and hour not in hours:
                 out.append(why("out_of_hours", f"The call came at {rec.time[11:16]}, outside office hours."))
         return out
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .classify import headline
 from .events import Reason, Verdict
+from .hours import Hours
 from .summary_words import attempt_title, rang
 from .text import display_text
 
@@ -69,12 +70,12 @@ class _Source:
 
 
 class NotifyPolicy:
-    def __init__(self, level: str = "attack", quiet_hours: tuple[int, int] | None = None, max_per_minute: int = 4,
+    def __init__(self, level: str = "attack", quiet_hours: Hours | None = None, max_per_minute: int = 4,
                  new_source_after: float = 6 * 3600.0, summary_every: float = 120.0) -> None:
         if level not in LEVELS:
             raise ValueError(f"unknown notification level {level!r}")
         self.level = level
-        self.quiet_hours = quiet_hours
+        self.quiet_hours = Hours.of(quiet_hours)
         self.max_per_minute = max_per_minute
         self.new_source_after = new_source_after
         self.summary_every = summary_every
@@ -147,10 +148,7 @@ class NotifyPolicy:
 
     # -- limits ---------------------------------------------------------------------------------------------
     def _quiet(self, hour: int | None) -> bool:
-        if self.quiet_hours is None or hour is None:
-            return False
-        start, end = self.quiet_hours
-        return start <= hour < end if start <= end else (hour >= start or hour < end)
+        return self.quiet_hours is not None and hour in self.quiet_hours
 
     def _room(self, now: float, limit: int | None = None) -> bool:
         while self.sent and now - self.sent[0] >= 60.0:

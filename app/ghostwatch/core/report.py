@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import _RANK, Event, Verdict
+from .events import Event, Verdict
 
 
 @dataclass(slots=True)
@@ -74,7 +74,7 @@ class Report:
         if src is None:
             src = self.sources[ip] = SourceSummary(ip)
         src.events += 1
-        if verdict is not src.verdict and _RANK[verdict] > _RANK[src.verdict]:
+        if verdict is not src.verdict and verdict.rank > src.verdict.rank:
             src.verdict = verdict
         if event.reasons:
             counts = src.reasons

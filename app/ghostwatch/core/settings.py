@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .hours import Hours
 from .netaddr import Networks
 
 
@@ -113,4 +114,7 @@ class DetectionSettings:
     trusted: Networks = field(default_factory=Networks)
     blocklist: Networks = field(default_factory=Networks)
     thresholds: Thresholds = field(default_factory=default_thresholds)
-    office_hours: tuple[int, int] | None = None  # (first hour, hour after the last), local time of the log
+    office_hours: Hours | None = None  # local time of the log; may wrap past midnight (22-6)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "office_hours", Hours.of(self.office_hours))  # (8, 18) or "22-6" from callers

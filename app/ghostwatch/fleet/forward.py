@@ -11,14 +11,12 @@ kept (queue or spool full) is counted and reported, never silently lost.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import select
 import socket
 import ssl
 import struct
-import termios
 import threading
 import time
 from collections import deque
@@ -32,6 +30,12 @@ from .. import __version__
 from ..core.event_json import event_json
 from ..core.events import Event, Verdict
 from .spool import Spool
+
+try:  # the kernel's send queue (TIOCOUTQ) is asked through these; Windows has neither
+    import fcntl
+    import termios
+except ImportError:
+    fcntl = termios = None
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +295,8 @@ class Forwarder:
 
     @staticmethod
     def _unacknowledged(sock: socket.socket) -> int:
+        if fcntl is None or not hasattr(termios, "TIOCOUTQ"):
+            return 0  # cannot ask this system: what was sent counts as delivered
         buf = bytearray(4)
         fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf)
         return struct.unpack("i", buf)[0]

@@ -6,31 +6,28 @@ changed; it opens each file, reads what is new and closes it again (so Windows c
 
 from __future__ import annotations
 
-import grp
 import hashlib
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..core.formats import Parser, sniff
+from ..core.logfiles import is_rotated_name
 from ..core.signatures import Signatures
 from ..core.text import CUT_MARK
 from ..core.timeparse import Clock
 from ..store.history import Position
-from .reader import (
-    _ROTATED_DATE,
-    _ROTATED_NUM,
-    LINE_CAP,
-    SKIP_SUFFIXES,
-    head_lines,
-    logical_name,
-    open_log,
-    rotation_key,
-)
+from .reader import LINE_CAP, SKIP_SUFFIXES, head_lines, logical_name, open_log, rotation_key
+
+try:
+    import grp  # POSIX only: names the group that may read a log, for the advice
+except ImportError:  # Windows
+    grp = None
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +36,8 @@ IMPORT_CHUNK = 4 << 20       # ... while importing history
 HEAD_BYTES = 1024            # the first line's first bytes identify a file's content
 SNIFF_GIVE_UP = 64 << 10     # a file this big that no dialect recognises is not a PBX log
 MAX_DEPTH = 2                # /var/log/asterisk/cdr-csv/Master.csv
+ROTATED_QUIET_SECONDS = 10.0  # a file rotated away is still read until it has been this quiet (or is deleted):
+                              # the PBX writes to it between logrotate's rename and its own reopen
 
 
 @dataclass
@@ -54,9 +53,9 @@ class Chunk:
     span: int = 0     # file bytes `data` stands for (more than its length when a huge line was cut)
 
 
-@dataclass
+@dataclass(eq=False)  # one object per file being read: compared (and hashed) by identity
 class FollowedFile:
-    """One file being read: its identity, where reading stopped, and its dialect's parser."""
+    """One file being read and its cursor: its identity, where reading stopped, its dialect's parser."""
 
     path: Path
     key: str                     # the position row's key (the live path, or the rotated file's own path)
@@ -79,10 +78,19 @@ class FollowedFile:
     gz: bool = False
     stuck_at: int = -1           # where a multi-line record has been waiting for its end, and since when
     stuck_since: float = 0.0
+    linger_until: float = 0.0    # rotated away from the live path: keep reading until quiet past this moment
 
     def position(self) -> Position:
         return Position(self.key, self.device, self.inode, self.head, self.offset, self.line, self.skip,
                         self.parser.format if self.parser else None, self.done)
+
+    def advance(self, chunk: Chunk, consumed: int, lines: int) -> None:
+        """Move past `consumed` bytes of `chunk` (the parser may leave a pending record)."""
+        self.offset = chunk.offset + (chunk.span if consumed >= len(chunk.data) else consumed)
+        self.line = chunk.line + lines
+        self.skip = 0
+        if self.rotated and chunk.final and consumed >= len(chunk.data):
+            self.done = True
 
 
 @dataclass
@@ -104,12 +112,14 @@ class Follower:
     def __init__(self, roots: Iterable[str | os.PathLike[str]], signatures: Signatures,
                  positions: dict[str, Position], import_history: bool = False,
                  clock: Callable[[], datetime] = datetime.now,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.roots = [Path(r) for r in roots]
         self.signatures = signatures
         self.saved = dict(positions)
         self.import_history = import_history
         self.clock = clock
+        self.monotonic = monotonic
         self.warn = warn or (lambda msg: log.warning("%s", msg))
         self.files: dict[str, FollowedFile] = {}        # live files by path
         self.draining: list[FollowedFile] = []          # rotated files being read to their end
@@ -198,25 +208,31 @@ class Follower:
                 ff.offset, ff.line, ff.skip, ff.head = saved.offset, saved.line, saved.skip, saved.head
             self.draining.append(ff)
 
+    @property
+    def importing(self) -> list[FollowedFile]:
+        """Rotated files read whole (history, or rotations GhostWatch missed): what a progress bar counts. A file
+        just rotated away and still followed for late lines is not an import."""
+        return [ff for ff in self.draining if ff.linger_until <= 0.0]
+
     # -- reading --------------------------------------------------------------------------------------------
-    def poll(self, busy: set[int] | frozenset[int] = frozenset()) -> list[Chunk]:
-        """One chunk of new complete lines from every file that has some, except the `busy` ones (by id)."""
+    def poll(self, busy: set[FollowedFile] | frozenset[FollowedFile] = frozenset()) -> list[Chunk]:
+        """One chunk of new complete lines from every file that has some, except the `busy` ones."""
         chunks: list[Chunk] = []
         for ff in list(self.draining):
-            if id(ff) in busy:
+            if ff in busy:
                 continue
             chunk = self._read(ff, IMPORT_CHUNK)
             if chunk is not None:
                 chunks.append(chunk)
-        before = set(map(id, self.draining))
+        before = set(self.draining)
         for ff in list(self.files.values()):
-            if id(ff) in busy:
+            if ff in busy:
                 continue
             chunk = self._read_live(ff)
             if chunk is not None:
                 chunks.append(chunk)
         for ff in list(self.draining):  # rotated away just now: its rest belongs in the same transaction
-            if id(ff) not in before:
+            if ff not in before:
                 chunk = self._read(ff, IMPORT_CHUNK)
                 if chunk is not None:
                     chunks.append(chunk)
@@ -289,7 +305,7 @@ class Follower:
                           f"GhostWatch's last read are lost")
             return
         drain = FollowedFile(old, str(old), ff.device, ff.inode, ff.head, ff.offset, ff.line, ff.skip, ff.parser,
-                             rotated=True)
+                             rotated=True, linger_until=self.monotonic() + ROTATED_QUIET_SECONDS)
         self.draining.append(drain)
         self.seen_inodes.add((ff.device, ff.inode))
         # rotated more than once since the last read (GhostWatch was off over a weekend): files rotated after
@@ -328,21 +344,26 @@ class Follower:
         if ff.done:
             return None
         span = 0
+        lingering = ff.linger_until > 0.0 and self.monotonic() < ff.linger_until
         try:
             if ff.parser is None and not self._choose_parser(ff):
                 return None
             with open_log(ff.path) as fh:
+                if ff.rotated and ff.inode:
+                    st = os.fstat(fh.fileno())
+                    if (st.st_dev, st.st_ino) != (ff.device, ff.inode):
+                        raise FileNotFoundError(ff.path)  # the name now holds the next rotation's file
                 fh.seek(ff.offset)
                 data = fh.read(limit)
                 at_eof = len(data) < limit
                 cut = data.rfind(b"\n") + 1
                 if cut:
                     data = data[:cut]
-                elif data and at_eof and not ff.rotated:
+                elif data and at_eof and (lingering or not ff.rotated):
                     return None  # a half-written line waits for its newline
                 elif data and not at_eof:
                     rest, ended, tail = _skip_to_newline(fh)
-                    if not ended and not ff.rotated:
+                    if not ended and (lingering or not ff.rotated):
                         return None  # a huge line still being written (read in bounded blocks each time)
                     span = len(data) + rest
                     tail = (data + tail)[-(LINE_CAP // 2):] if len(tail) < LINE_CAP // 2 else tail
@@ -352,6 +373,11 @@ class Follower:
                     at_eof = not ended or fh.read(1) == b""
         except PermissionError:
             self.problems[ff.key] = permission_advice(ff.path)
+            return None
+        except FileNotFoundError:
+            if ff.rotated:
+                return self._rotated_moved(ff)
+            self.problems[ff.key] = f"cannot read {ff.path}: it was removed"
             return None
         except (OSError, EOFError) as exc:
             self.problems[ff.key] = f"cannot read {ff.path}: {exc}"
@@ -367,9 +393,26 @@ class Follower:
                 self.warn(f"{ff.path} contains bytes that are not UTF-8; they are shown as \ufffd")
         if not data:
             ff.quiet_polls += 1
+            if lingering:
+                return None  # rotated away, but the PBX may still write to it until it reopens its log
             return Chunk(ff, b"", ff.offset, ff.line, True, True) if ff.rotated else None
         ff.quiet_polls = 0
-        return Chunk(ff, data, ff.offset, ff.line, at_eof and ff.rotated, at_eof, span or len(data))
+        if ff.linger_until > 0.0:
+            ff.linger_until = self.monotonic() + ROTATED_QUIET_SECONDS  # still being written: keep following
+            lingering = True
+        final = at_eof and ff.rotated and not lingering
+        return Chunk(ff, data, ff.offset, ff.line, final, at_eof, span or len(data))
+
+    def _rotated_moved(self, ff: FollowedFile) -> Chunk | None:
+        """A rotated file we still follow was renamed again (messages.1 -> .2) or removed: find it by inode."""
+        found = self._find_inode(ff.path, ff.device, ff.inode) if ff.inode else None
+        if found is not None and found != ff.path:
+            ff.path = found
+            return None  # read from its new name on the next poll
+        if ff.linger_until <= 0.0:
+            self.warn(f"{ff.path} was removed before GhostWatch finished reading it")
+        ff.linger_until = 0.0  # gone (or compressed): what was read is all there is
+        return Chunk(ff, b"", ff.offset, ff.line, True, True)
 
     def _choose_parser(self, ff: FollowedFile) -> bool:
         lines = head_lines(ff.path)
@@ -405,25 +448,11 @@ class Follower:
             waiting_for=[str(r) for r in self.missing_roots])
 
 
-def advance(ff: FollowedFile, chunk: Chunk, consumed: int, lines: int) -> None:
-    """Move a file's position past `consumed` bytes of `chunk` (the parser may leave a pending record)."""
-    ff.offset = chunk.offset + (chunk.span if consumed >= len(chunk.data) else consumed)
-    ff.line = chunk.line + lines
-    ff.skip = 0
-    if ff.rotated and chunk.final and consumed >= len(chunk.data):
-        ff.done = True
-
-
-def is_rotated_name(name: str) -> bool:
-    base = name[:-3] if name.endswith(".gz") else name
-    return name.endswith(".gz") or bool(_ROTATED_NUM.match(base) or _ROTATED_DATE.match(base))
-
-
 def permission_advice(path: Path) -> str:
     """A clear, actionable message for a log GhostWatch may not read."""
     try:
         st = path.stat()
-        group = grp.getgrgid(st.st_gid).gr_name
+        group = grp.getgrgid(st.st_gid).gr_name if grp is not None else None
     except (OSError, KeyError):
         group = None
     if group and group != "root":

@@ -3,7 +3,8 @@
 The monitor runs in its own process so that parsing a flood never competes with the window for the Python
 interpreter. It writes one JSON object per line on stdout; the events themselves go to the shared history and
 only their ids travel: the range of the new ones, and the ids of those updated in place (more lines joined
-the attempt, or its source's run turned out to be an attack); past `MAX_UPDATED` only their count. Commands
+the attempt, or its source's run turned out to be an attack); past `MAX_UPDATED` only their count. A heartbeat
+(`alive`, every ~2 s while the pipeline cycles) lets the app tell a stuck monitor from a quiet one. Commands
 arrive on stdin, one word per line: `pause`, `resume`, `stop`; end of input (the app went away) also stops the
 monitor.
 """
@@ -44,6 +45,11 @@ def warning_line(message: str) -> str:
     return json.dumps({"t": "warning", "message": message})
 
 
+def alive_line() -> str:
+    """The monitor's heartbeat: its pipeline has looked at the files since the last one (a stuck one stays silent)."""
+    return '{"t": "alive"}'
+
+
 def decode(line: str) -> tuple[str, Any] | None:
     """(kind, payload) for one protocol line; None for anything else (never raises on garbage)."""
     try:
@@ -61,6 +67,8 @@ def decode(line: str) -> tuple[str, Any] | None:
             return kind, Progress(**{k: v for k, v in msg.items() if k != "t"})
         if kind == "warning":
             return kind, str(msg["message"])
+        if kind == "alive":
+            return kind, None
     except (ValueError, KeyError, TypeError):
         return None
     return None

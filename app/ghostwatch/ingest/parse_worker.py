@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..core.events import FIELDS, Kind, Outcome, Record, make_record
 from ..core.formats import Parser
-from .reader import FileStats, iter_results
+from .reader import FileStats, describe_error, iter_results
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +192,7 @@ def _child(path: Path, parser: Parser, conn, keep_raw: bool = True) -> None:
             elif parser.defer < 8:
                 parser.defer += 1
     except (OSError, EOFError) as exc:  # unreadable, truncated .gz: the same words as parsing in-process
-        from .scan import _describe
-
-        error = _describe(exc)
+        error = describe_error(exc)
     except Exception as exc:  # a parser bug must not lose the rest of the scan: report it as the file's error
         error = f"internal error while parsing: {type(exc).__name__}: {exc}"
     try:

@@ -11,30 +11,30 @@ Callbacks run on the monitor's threads and receive frozen data only (`on_batch` 
 
 from __future__ import annotations
 
-import heapq
 import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ..core.episodes import Restored
-from ..core.events import Event, Record
+from ..core.events import Event
 from ..core.judge import Judge
+from ..core.logfiles import now_epoch
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from ..store.disk import WriteFailed
 from ..store.history import History, Position
-from .follow import Chunk, FollowedFile, Follower, Problem, advance
+from .follow import Chunk, FollowedFile, Follower, Problem
+from .merge import Held, release
 from .reader import rotation_key
 
 log = logging.getLogger(__name__)
 
-COALESCE_SECONDS = 0.08       # observer events arriving together become one batch
+COALESCE_SECONDS = 0.03       # observer events arriving together become one batch (bench/live_monitor.py)
 SAFETY_POLL_SECONDS = 1.0     # also look without an event (missed events, directories appearing, permissions)
 POLLING_INTERVAL = 1.0        # PollingObserver's interval on network shares
 MAX_EVENTS_PER_COMMIT = 5000
@@ -100,23 +100,6 @@ class _WriterStopped(Exception):
     """The history writer failed (its status says why); the pipeline thread stops reading."""
 
 
-@dataclass
-class _Held:
-    """Records of one file's current chunk not yet released by the merge, and where that chunk ends."""
-
-    items: deque = field(default_factory=deque)   # (time key, record)
-    released: int = 0
-    start: tuple[int, int] = (0, 1)
-    end: tuple[int, int] = (0, 1)
-    final: bool = False
-    at_eof: bool = True
-
-
-def now_epoch(clock: Callable[[], datetime]) -> float:
-    """The clock's local wall time as an epoch in the log's convention (local time read as UTC)."""
-    return clock().replace(tzinfo=UTC).timestamp()
-
-
 class Monitor:
     """Follows `paths` live into `history`; see the module docstring."""
 
@@ -154,8 +137,7 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self._writer: threading.Thread | None = None
         self._commits: queue.Queue = queue.Queue(maxsize=2)  # bounds memory when a flood outruns the disk
-        self._held: dict[int, _Held] = {}
-        self._last_key: dict[int, float] = {}
+        self._held: dict[FollowedFile, Held] = {}   # the merge's state per file being read
         self._status: MonitorStatus | None = None
         self._progress_base: tuple[int, int] | None = None
         self._lines = 0
@@ -262,7 +244,7 @@ class Monitor:
                 woke = self._wake.wait(SAFETY_POLL_SECONDS)
                 if self._stop.is_set():
                     break
-                if woke:
+                if woke and not self.polling:  # the polling observer's events already come once per interval
                     self._stop.wait(COALESCE_SECONDS)
                 self._wake.clear()
                 if self._paused.is_set():
@@ -283,13 +265,13 @@ class Monitor:
     def _cycle(self) -> None:
         follower = self.follower
         assert follower is not None
-        importing = bool(follower.draining)
+        importing = bool(follower.importing)
         if importing and self._progress_base is None:
             self._progress_base = self._import_size()
         while not self._stop.is_set() and not self._paused.is_set():
             busy = {k for k, h in self._held.items() if h.items}
             chunks = follower.poll(busy)
-            got = {id(c.source) for c in chunks}
+            got = {c.source for c in chunks}
             for k, h in self._held.items():
                 if not h.items and not h.at_eof and k not in got:
                     h.at_eof = True  # nothing readable now (error, half-written line): do not block the merge
@@ -298,7 +280,7 @@ class Monitor:
             more = self._process(chunks)
             if not more:
                 break
-        if importing and not follower.draining:
+        if importing and not follower.importing:
             self._report_progress(done=True)
             self._progress_base = None
         self._set_status("live")
@@ -323,16 +305,16 @@ class Monitor:
 
     def _process(self, chunks: list[Chunk]) -> bool:
         """Parse chunks, release records in time order, classify and commit. True if more input is waiting."""
-        touched: dict[int, FollowedFile] = {}
+        touched: set[FollowedFile] = set()
         for chunk in chunks:
             ff = chunk.source
-            touched[id(ff)] = ff
-            held = self._held.setdefault(id(ff), _Held())
+            touched.add(ff)
+            held = self._held.setdefault(ff, Held())
             held.items.clear()
             held.released = 0
             held.start = (chunk.offset, chunk.line)
             if ff.parser is None or not chunk.data:
-                advance(ff, chunk, 0, 0)
+                ff.advance(chunk, 0, 0)
                 held.end, held.final, held.at_eof = (ff.offset, ff.line), chunk.final, chunk.at_eof
                 continue
             res = ff.parser.feed(chunk.data, chunk.line, chunk.final)
@@ -343,12 +325,7 @@ class Monitor:
             if ff.skip > 0:  # resuming inside a chunk whose first records are already stored
                 held.released = min(ff.skip, len(records))
                 records = records[held.released:]
-            last = self._last_key.get(id(ff), float("-inf"))
-            for rec in records:
-                if rec.epoch is not None and rec.epoch > last:
-                    last = rec.epoch
-                held.items.append((last, rec))
-            self._last_key[id(ff)] = last
+            held.hold(records)
             consumed, lines = res.consumed, res.lines
             if consumed < len(chunk.data) and not chunk.final:
                 # a multi-line record still being written: wait for it, but not forever
@@ -356,7 +333,7 @@ class Monitor:
                     ff.stuck_at, ff.stuck_since = chunk.offset + consumed, time.monotonic()
                 elif time.monotonic() - ff.stuck_since > PENDING_FLUSH_SECONDS:
                     tail = ff.parser.feed(chunk.data[consumed:], chunk.line + lines, True)
-                    held.items.extend((last, r) for r in tail.records)
+                    held.hold(tail.records)
                     consumed, lines = len(chunk.data), lines + tail.lines
             end = chunk.offset + (chunk.span if consumed >= len(chunk.data) else consumed)
             held.end, held.final, held.at_eof = (end, chunk.line + lines), chunk.final, chunk.at_eof
@@ -365,34 +342,12 @@ class Monitor:
                 if ff.rotated and chunk.final:
                     ff.done = True
 
-        # merge: release records in time order while no file that may hold earlier records is waiting for input
-        files = {k: h for k, h in self._held.items() if h.items}
-        owners = self._owners()
+        # merge: release records in time order while no file that may hold earlier records is waiting for input;
         # equal times: files in the order `scan` reads them, so live and scan keep the same sighting of a call
         # that two logs report (the dialplan line or the CDR row)
-        order = {k: rotation_key(owners[k].path) if k in owners else () for k in files}
-        heap = [(h.items[0][0], order[k], k) for k, h in files.items()]
-        heapq.heapify(heap)
-        released: list[tuple[Record, float, int]] = []
-        if len(heap) == 1 and all(h.at_eof or h.items for h in self._held.values()):
-            # one file has news (the usual live case): its records are already in order
-            k = heap.pop()[2]
-            held = self._held[k]
-            take = min(len(held.items), MAX_EVENTS_PER_COMMIT)
-            released = [(rec, key, k) for key, rec in (held.items.popleft() for _ in range(take))]
-            held.released += take
-            touched[k] = owners[k]
-        while heap and len(released) < MAX_EVENTS_PER_COMMIT:
-            if any(not h.items and not h.at_eof for h in self._held.values()):
-                break
-            key, _, k = heapq.heappop(heap)
-            held = self._held[k]
-            _, rec = held.items.popleft()
-            held.released += 1
-            released.append((rec, key, k))
-            touched[k] = owners[k]
-            if held.items:
-                heapq.heappush(heap, (held.items[0][0], order[k], k))
+        order = {ff: rotation_key(ff.path) for ff, h in self._held.items() if h.items}
+        released = release(self._held, order, MAX_EVENTS_PER_COMMIT)
+        touched.update(ff for _rec, _key, ff in released)
         now = now_epoch(self.clock)
         changed: dict[int, tuple] = {}
         feed, stored = self.judge.feed, self._stored
@@ -412,8 +367,8 @@ class Monitor:
             for key in list(stored)[:100_000]:
                 del stored[key]
         positions: list[Position] = []
-        for k, ff in touched.items():
-            held = self._held.get(k)
+        for ff in touched:
+            held = self._held.get(ff)
             if held is None:
                 continue
             if held.items:
@@ -426,15 +381,15 @@ class Monitor:
                     ff.done = True
             positions.append(ff.position())
         for ff in self.follower.draining:  # a rotated file's place is saved with the live file's new one
-            if id(ff) not in touched and not ff.done:
+            if ff not in touched and not ff.done:
                 positions.append(ff.position())
         if not events and not positions:
             return False
         self._enqueue(events, positions)
-        for ff in touched.values():
+        for ff in touched:
             if ff.done:
                 self.follower.finished(ff)
-                self._held.pop(id(ff), None)
+                self._held.pop(ff, None)
         self._events += len(events)
         if self._progress_base is not None:
             self._report_progress(done=False)
@@ -477,11 +432,6 @@ class Monitor:
             finally:
                 self._commits.task_done()
 
-    def _owners(self) -> dict[int, FollowedFile]:
-        follower = self.follower
-        assert follower is not None
-        return {id(ff): ff for ff in [*follower.files.values(), *follower.draining]}
-
     # -- correlation across restarts ------------------------------------------------------------------------
     def _replay_correlation(self) -> None:
         latest = self.history.latest_epoch()
@@ -504,24 +454,24 @@ class Monitor:
         follower = self.follower
         assert follower is not None
         total = 0
-        for ff in follower.draining:
+        for ff in follower.importing:
             try:
                 total += ff.path.stat().st_size
             except OSError:
                 pass
-        return len(follower.draining), total
+        return len(follower.importing), total
 
     def _report_progress(self, done: bool) -> None:
         if self.on_progress is None or self._progress_base is None or self.follower is None:
             return
         files_total, bytes_total = self._progress_base
         left = 0
-        for ff in self.follower.draining:
+        for ff in self.follower.importing:
             try:
                 left += max(0, ff.path.stat().st_size - ff.offset) if not ff.gz else 0
             except OSError:
                 pass
-        remaining = len(self.follower.draining)
+        remaining = len(self.follower.importing)
         self.on_progress(Progress(files_total - remaining, files_total, max(0, bytes_total - left), bytes_total,
                                   self._lines, self._events, done))
 

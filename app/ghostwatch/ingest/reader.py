@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from ..core.events import Record
 from ..core.formats import Parser, sniff, why_unrecognised
 from ..core.formats.base import FeedResult
+from ..core.logfiles import ROTATED_DATE, ROTATED_NUM
 from ..core.signatures import Signatures
 from ..core.text import CUT_MARK, decode_line
 from ..core.timeparse import Clock
@@ -28,8 +28,6 @@ words sit at both ends; the attacker's field in between) and the rest is skipped
 without a newline never grows the carry buffer beyond LINE_CAP. 64 KiB: a SIP message over UDP is at most 65,507
 bytes, so a line quoting one header of it fits whole; and it is well above what `decode_line` keeps
 (MAX_LINE_CHARS), so cutting here never changes what the parser reads."""
-_ROTATED_NUM = re.compile(r"^(?P<base>.+?)\.(?P<n>\d{1,3})$")
-_ROTATED_DATE = re.compile(r"^(?P<base>.+?)[-.](?P<d>\d{8}(?:\d{2})?)$")
 SKIP_SUFFIXES = (".xz", ".bz2", ".zst", ".swp", ".tmp", ".lock", ".pid", ".db", ".sqlite", ".sqlite3")
 
 
@@ -63,13 +61,20 @@ class FileStats:
                 "unrecognised": self.unrecognised, "error": self.error}
 
 
+def describe_error(exc: BaseException) -> str:
+    """A read error in words for a file's `error` (the same whether parsed in-process or in a child)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    return f"{type(exc).__name__}: {exc}"
+
+
 def rotation_key(path: Path) -> tuple:
     """Sort key putting rotated files (oldest first) before the live file of the same name."""
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    m = _ROTATED_NUM.match(name)
+    m = ROTATED_NUM.match(name)
     if m:
         return (str(path.parent), m.group("base"), 0, -int(m.group("n")))
-    m = _ROTATED_DATE.match(name)
+    m = ROTATED_DATE.match(name)
     if m:
         return (str(path.parent), m.group("base"), 0, int(m.group("d")))
     return (str(path.parent), name, 1, 0)
@@ -121,7 +126,7 @@ def head_lines(path: Path, limit: int = SNIFF_BYTES) -> list[str]:
 def logical_name(path: Path) -> str:
     """The file name without rotation suffixes, for sniffing (`messages.1.gz` -> `messages`)."""
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    for regex in (_ROTATED_NUM, _ROTATED_DATE):
+    for regex in (ROTATED_NUM, ROTATED_DATE):
         m = regex.match(name)
         if m:
             return m.group("base")
@@ -144,15 +149,6 @@ def unrecognised_reason(path: Path) -> str:
         return why_unrecognised(head_lines(path), logical_name(path))
     except (OSError, EOFError) as exc:
         return f"format not recognised: {exc}"
-
-
-def read_file(path: Path, parser: Parser, on_records: Callable[[list[Record]], None],
-              stats: FileStats | None = None) -> FileStats:
-    """Feed the whole file to `parser` in chunks of complete lines; hand records over per chunk."""
-    stats = stats or FileStats(str(path), parser.format)
-    for batch in iter_batches(path, parser, stats):
-        on_records(batch)
-    return stats
 
 
 def iter_batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Record]]:

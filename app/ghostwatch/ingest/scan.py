@@ -8,7 +8,6 @@ longer upgrade it (see core/episodes.py).
 
 from __future__ import annotations
 
-import heapq
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +24,8 @@ from ..core.report import Report
 from ..core.settings import DetectionSettings
 from ..core.signatures import Signatures
 from . import parse_worker
-from .reader import FileStats, choose_parser, discover, iter_batches, unrecognised_reason
+from .merge import merge_by_time
+from .reader import FileStats, choose_parser, describe_error, discover, iter_batches, unrecognised_reason
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,14 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
         try:
             parser = choose_parser(path, signatures)
         except (OSError, EOFError) as exc:
-            stats.error = _describe(exc)
+            stats.error = describe_error(exc)
             continue
         if parser is None:
             stats.error = unrecognised_reason(path)
             continue
         stats.format = parser.format
         streams.append(_batches(path, parser, stats))
-    if len(streams) == 1:
-        merged: Iterable[Record] = chain.from_iterable(streams[0])
-    else:
-        merged = (rec for _when, _index, _seq, rec in
-                  heapq.merge(*(_timed(i, chain.from_iterable(s)) for i, s in enumerate(streams))))
+    merged = merge_by_time([chain.from_iterable(s) for s in streams])
     add = report.add
 
     def finish(attempt: Attempt) -> None:
@@ -119,20 +115,5 @@ def _batches(path: Path, parser: Parser, stats: FileStats) -> Iterator[list[Reco
     try:
         yield from iter_batches(path, parser, stats)
     except (OSError, EOFError) as exc:  # unreadable file, truncated .gz: report it, keep scanning the rest
-        stats.error = _describe(exc)
+        stats.error = describe_error(exc)
         log.warning("cannot read %s: %s", path, stats.error)
-
-
-def _timed(index: int, records: Iterator[Record]) -> Iterator[tuple[float, int, int, Record]]:
-    """Key records by time, never going back within one file (undated records keep the time before them)."""
-    last = float("-inf")
-    for seq, rec in enumerate(records):
-        if rec.epoch is not None and rec.epoch > last:
-            last = rec.epoch
-        yield last, index, seq, rec
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
-    return f"{type(exc).__name__}: {exc}"

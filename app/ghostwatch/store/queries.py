@@ -244,6 +244,18 @@ class HistoryReader:
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
 
+    def between(self, start: float, end: float, limit: int = 2000) -> list[StoredEvent]:
+        """Up to `limit` events in [start, end], newest first (what `rang` looks at around a ring)."""
+        rows: list[StoredEvent] = []
+        flt, before = EventFilter(start=start, end=end), None
+        while len(rows) < limit:
+            page = self.page(flt, before, limit=min(500, limit - len(rows)))
+            rows.extend(page)
+            if len(page) < 500:
+                break
+            before = (page[-1].epoch, page[-1].id)
+        return rows
+
 
 _BY_RANK = {v.rank: v for v in Verdict}
 
@@ -260,14 +272,6 @@ def _evidence(text: str | None) -> tuple[Evidence, ...]:
         return tuple(Evidence(str(f), int(n), str(fmt), tuple(map(str, raw))) for f, n, fmt, raw in json.loads(text))
     except (ValueError, TypeError):
         return ()
-
-
-def stored_from(event, event_id: int, epoch: float) -> StoredEvent:
-    """The stored form of an event that just arrived in a batch (no round trip to the database)."""
-    r = event.record
-    return StoredEvent(event_id, epoch, r.time, r.file, r.line, r.format, str(r.kind), r.source_ip, r.source_port,
-                       r.caller_id, r.caller_name, r.extension, r.user_agent, r.call_id,
-                       None if r.outcome is None else str(r.outcome), event.verdict, tuple(event.reasons), r.raw)
 
 
 def matches(flt: EventFilter, ev: StoredEvent) -> bool:

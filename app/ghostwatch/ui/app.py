@@ -35,6 +35,8 @@ from .tray import Tray
 
 log = logging.getLogger(__name__)
 FLUSH_MS = 5000
+RESTART_BACKOFF = (2, 5, 15, 30, 60)  # seconds before restarting a monitor that stopped, one after another
+STABLE_SECONDS = 120.0                # a monitor that ran this long before stopping starts the backoff afresh
 
 
 @dataclass
@@ -71,6 +73,12 @@ class Controller(QObject):
         self.checklist = load_checklist(resources_dir() / "checklist.toml")
         self.wizard = None
         self.mode = "watch"
+        self.folders: list[str] = []
+        self.down: str | None = None       # why monitoring is not (fully) working, in words; None while it is
+        self.restarts = 0                  # restarts since the monitor last ran stably
+        self.restart_timer = QTimer(self)
+        self.restart_timer.setSingleShot(True)
+        self.restart_timer.timeout.connect(self._restart_stopped_monitor)
         self._closing = False
         self.demo_held = False  # the demo office waits until the Welcome dialog's choice (no alerts behind it)
 
@@ -169,6 +177,7 @@ class Controller(QObject):
     def _start_monitor(self, folders: list[str], import_history: bool) -> None:
         """The monitor runs as `ghostwatch watch --ipc` in its own process, writing the shared history."""
         assert self.window is not None
+        self.folders = list(folders)
         m = MonitorProcess(folders, self.settings, str(self.data_dir), import_history,
                            0 if self.mode == "demo" else self.settings.retention_days, self)
         m.batch.connect(self.window.on_ids)
@@ -186,8 +195,53 @@ class Controller(QObject):
     # -- events ---------------------------------------------------------------------------------------------
     @Slot(str)
     def on_failed(self, message: str) -> None:
-        if self.window is not None and not self._closing:
-            self.window.strip.show_alert(f"Monitoring stopped: {message}")
+        """The monitor process is gone: say so everywhere, once notify, and restart it with a backoff."""
+        if self._closing or self.window is None or self.tray is None:
+            return
+        if self.monitor is not None and time.monotonic() - self.monitor.started_at > STABLE_SECONDS:
+            self.restarts = 0
+        delay = RESTART_BACKOFF[self.restarts] if self.restarts < len(RESTART_BACKOFF) else None
+        if delay is not None:
+            then = f"GhostWatch restarts it in {delay} seconds; or click Restart monitoring now."
+            self.restart_timer.start(delay * 1000)
+        else:
+            then = (f"It stopped {len(RESTART_BACKOFF) + 1} times in a row, so GhostWatch has stopped restarting "
+                    f"it: check the log folders in Settings, then click Restart monitoring.")
+        self.window.strip.show_down("GhostWatch is not watching your phone system: its monitor stopped.",
+                                    f"Why: {message}. {then}", restartable=True)
+        self.window.pause_action.setText("Restart monitoring")
+        self.tray.set_state("stopped", message)
+        self._notify_down("GhostWatch stopped watching your phone system", f"{message}. {then}")
+
+    def _notify_down(self, title: str, body: str) -> None:
+        """One notification per outage: the first cause is sent; repeats while it lasts are not."""
+        if self.down is None:
+            self.down = title
+            assert self.tray is not None
+            self.tray.notify(Notification(title, body, 0, urgent=True))
+
+    @Slot()
+    def _restart_stopped_monitor(self) -> None:
+        if self._closing or (self.monitor is not None and self.monitor.running):
+            return
+        self.restarts += 1
+        self._respawn()
+
+    def _respawn(self) -> None:
+        """A new monitor process on the same folders; it resumes from the positions the old one committed."""
+        self._drop_monitor()
+        self._start_monitor(self.folders, False)
+
+    def _drop_monitor(self) -> None:
+        """Stop the monitor process (if it still runs) and forget it; none of its signals reach us any more."""
+        self.restart_timer.stop()
+        if self.monitor is not None:
+            m = self.monitor
+            for signal in (m.batch, m.updated, m.status, m.progress, m.warning, m.failed):
+                signal.disconnect()
+            m.stop()
+            m.deleteLater()
+            self.monitor = None
 
     @Slot(int, int, int)
     def on_batch(self, first: int, last: int, count: int) -> None:
@@ -248,8 +302,19 @@ class Controller(QObject):
 
     @Slot(object)
     def on_status(self, status: MonitorStatus) -> None:
-        if self.tray is not None:
-            self.tray.set_paused(status.state == "paused")
+        if self.tray is not None and self.window is not None and not self._closing:
+            if status.problems:  # e.g. a folder it may not read: the monitor retries by itself
+                problem = status.problems[0].message
+                self.window.strip.show_down("GhostWatch cannot read all of your phone system's logs.", problem,
+                                            restartable=False)
+                self.tray.set_state("problem", problem)
+                self._notify_down("GhostWatch cannot read your PBX's logs", problem)
+            elif status.state in ("live", "paused"):
+                if self.down is not None:  # working again
+                    self.down = None
+                    self.window.strip.clear_down()
+                    self.window.refresh()
+                self.tray.set_state("paused" if status.state == "paused" else "watching")
         if status.state == "live" and self.mode == "demo" and self.replayer is None and self.demo_dir is not None \
                 and not self._closing and not self.demo_held:
             self.replayer = Replayer(self.demo_dir / "logs", night_seconds=self.opts.demo_seconds)
@@ -281,7 +346,9 @@ class Controller(QObject):
 
     @Slot()
     def toggle_pause(self) -> None:
-        if self.monitor is None:
+        if self.monitor is None or not self.monitor.running:  # "Restart monitoring"
+            self.restarts = 0
+            self._respawn()
             return
         if self.monitor.current.state == "paused":
             self.monitor.resume()
@@ -343,6 +410,10 @@ class Controller(QObject):
         from PySide6.QtCore import QEvent
 
         if obj is self.window and event.type() == QEvent.Type.Close and self.window.keep_in_tray \
+                and self.down is not None and not self._closing:
+            self.tray.say_once("GhostWatch is NOT watching", f"{self.down}. It stays in the tray; open it from "
+                                                             f"there to see why and to restart monitoring.")
+        elif obj is self.window and event.type() == QEvent.Type.Close and self.window.keep_in_tray \
                 and not self.settings.close_hint_shown and not self._closing:
             self.tray.say_once("GhostWatch keeps watching", "It is still running in the tray and will tell you "
                                                             "about ghost calls. Use Quit in its menu to stop it.")
@@ -376,13 +447,7 @@ class Controller(QObject):
         if self.replayer is not None:
             self.replayer.stop()
             self.replayer = None
-        if self.monitor is not None:
-            for signal in (self.monitor.batch, self.monitor.status, self.monitor.progress, self.monitor.warning,
-                           self.monitor.failed):
-                signal.disconnect()
-            self.monitor.stop()
-            self.monitor.deleteLater()
-            self.monitor = None
+        self._drop_monitor()
 
     def _remove_demo(self) -> None:
         if self.demo_dir is not None:

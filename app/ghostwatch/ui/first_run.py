@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from ..core.app_settings import find_log_dirs
 from ..core.formats import sniff
+from ..core.logfiles import is_rotated_name
 from ..core.text import display_text
-from ..ingest.follow import is_rotated_name
 from ..ingest.reader import head_lines, logical_name
 from .theme import heading_font, plain_label
 

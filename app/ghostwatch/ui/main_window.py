@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..ingest.pipeline import MonitorStatus, now_epoch
+from ..core.logfiles import now_epoch
+from ..ingest.pipeline import MonitorStatus
 from ..store.queries import EventFilter, HistoryReader
 from .detail import DetailPane
 from .event_model import COLUMNS, LIVE_INSERT_LIMIT, EventTableModel

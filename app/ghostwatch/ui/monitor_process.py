@@ -4,12 +4,16 @@ competes with a flood's parsing for the interpreter, and a crash in parsing cann
 from __future__ import annotations
 
 import sys
+import time
 
-from PySide6.QtCore import QObject, QProcess, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
 from ..core.app_settings import AppSettings
 from ..ingest import ipc
 from ..ingest.pipeline import MonitorStatus
+
+STUCK_SECONDS = 30.0     # no heartbeat, batch or progress for this long: the monitor is stuck (killed, restarted)
+STARTUP_SECONDS = 300.0  # before its first word (pruning and replaying a big history): patience
 
 
 def monitor_command() -> list[str]:
@@ -25,36 +29,44 @@ class MonitorProcess(QObject):
     status = Signal(object)         # MonitorStatus
     progress = Signal(object)       # Progress
     warning = Signal(str)
-    failed = Signal(str)
+    failed = Signal(str)            # the monitor stopped (exited, crashed, was killed, or got stuck): why, in words
 
     def __init__(self, folders: list[str], settings: AppSettings, data_dir: str, import_history: bool,
                  retention_days: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.folders = folders
         self.current = MonitorStatus("starting", "polling" if settings.polling else "native")
-        args = [*monitor_command()[1:], "--ipc", "--data-dir", data_dir, "--region", settings.home_region,
-                "--retention-days", str(retention_days)]
-        for net in settings.trusted:
-            args += ["--trusted", net]
-        if settings.office_hours:
-            args += ["--office-hours", f"{settings.office_hours[0]}-{settings.office_hours[1]}"]
-        if settings.polling:
-            args.append("--polling")
-        if import_history:
-            args.append("--from-start")
+        args = settings.monitor_args(folders, data_dir, import_history, retention_days)
         self.process = QProcess(self)
         self.process.setProgram(monitor_command()[0])
-        self.process.setArguments([*args, "--", *folders])
+        self.process.setArguments([*monitor_command()[1:-1], *args])
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         self.process.readyReadStandardOutput.connect(self._read)
         self.process.readyReadStandardError.connect(self._stderr)
         self.process.finished.connect(self._finished)
         self.process.errorOccurred.connect(self._error)
         self._stopping = False
+        self._failed = False
+        self._stuck = False
+        self._heard = False
         self._stderr_tail = b""
+        self.last_alive = time.monotonic()
+        self.started_at = time.monotonic()
+        self.watchdog = QTimer(self)
+        self.watchdog.setInterval(int(min(5.0, STUCK_SECONDS / 3) * 1000))
+        self.watchdog.timeout.connect(self._check_alive)
 
     def start(self) -> None:
+        self.last_alive = self.started_at = time.monotonic()
         self.process.start()
+        self.watchdog.start()
+
+    @property
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning and not self._failed
+
+    def pid(self) -> int:
+        return int(self.process.processId())
 
     def pause(self) -> None:
         self.process.write(b"pause\n")
@@ -65,6 +77,7 @@ class MonitorProcess(QObject):
     def stop(self, timeout_ms: int = 15000) -> None:
         """Ask the monitor to finish its batch and exit; it commits nothing half-way, so a kill is safe too."""
         self._stopping = True
+        self.watchdog.stop()
         if self.process.state() == QProcess.ProcessState.NotRunning:
             return
         self.process.write(b"stop\n")
@@ -81,6 +94,8 @@ class MonitorProcess(QObject):
             if msg is None:
                 continue
             kind, payload = msg
+            self.last_alive = time.monotonic()
+            self._heard = True
             if kind == "batch":
                 first, last, count, updated = payload
                 if count:
@@ -99,13 +114,35 @@ class MonitorProcess(QObject):
     def _stderr(self) -> None:
         self._stderr_tail = (self._stderr_tail + bytes(self.process.readAllStandardError()))[-4000:]
 
+    @Slot()
+    def _check_alive(self) -> None:
+        if self._stopping or self._failed or self.process.state() != QProcess.ProcessState.Running:
+            return
+        if time.monotonic() - self.last_alive > (STUCK_SECONDS if self._heard else STARTUP_SECONDS):
+            self._stuck = True
+            self.process.kill()  # it commits nothing half-way: killing loses nothing; _finished reports it
+
     @Slot(int, QProcess.ExitStatus)
-    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        if not self._stopping:
-            tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
-            self.failed.emit(f"the monitor stopped (exit {code}): {tail[-1] if tail else 'no message'}")
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self.watchdog.stop()
+        if self._stopping:
+            return
+        tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
+        if self._stuck:
+            quiet = STUCK_SECONDS if self._heard else STARTUP_SECONDS
+            why = f"the monitor stopped responding for {quiet:.0f} seconds and was ended"
+        elif status == QProcess.ExitStatus.CrashExit:
+            why = "the monitor process was killed or crashed"
+        else:
+            why = f"the monitor stopped (exit {code}): {tail[-1] if tail else 'no message'}"
+        self._fail(why)
 
     @Slot(QProcess.ProcessError)
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self.failed.emit(f"cannot start the monitor: {self.process.errorString()}")
+            self._fail(f"cannot start the monitor: {self.process.errorString()}")
+
+    def _fail(self, why: str) -> None:
+        if not self._failed:  # once per process life
+            self._failed = True
+            self.failed.emit(why)

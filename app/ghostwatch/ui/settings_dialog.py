@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.app_settings import AppSettings
+from ..core.hours import Hours
 from ..core.notify_policy import LEVEL_LABELS
 from .theme import WrapLabel, plain_label
 
@@ -73,8 +74,11 @@ def folder_problem(lines: list[str]) -> str:
 
 
 class _Hours(QWidget):
-    def __init__(self, value: tuple[int, int] | None) -> None:
+    """Office or quiet hours: an `Hours` span, which may wrap past midnight (22 to 6 is a night)."""
+
+    def __init__(self, value: Hours | None, label: str) -> None:
         super().__init__()
+        self.label = label
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.on = QCheckBox("from")
@@ -83,8 +87,8 @@ class _Hours(QWidget):
         self.end = QSpinBox()
         self.end.setRange(1, 24)
         self.on.setChecked(value is not None)
-        self.start.setValue(value[0] if value else 8)
-        self.end.setValue(value[1] if value else 18)
+        self.start.setValue(value.start if value else 8)
+        self.end.setValue(value.end if value else 18)
         lay.addWidget(self.on)
         lay.addWidget(self.start)
         lay.addWidget(plain_label("to"))
@@ -92,8 +96,14 @@ class _Hours(QWidget):
         lay.addWidget(plain_label("o'clock"))
         lay.addStretch(1)
 
-    def value(self) -> tuple[int, int] | None:
-        return (self.start.value(), self.end.value()) if self.on.isChecked() else None
+    def value(self) -> Hours | None:
+        """The span chosen, or None when off; ValueError (naming the field) for an empty span."""
+        if not self.on.isChecked():
+            return None
+        try:
+            return Hours(self.start.value(), self.end.value())
+        except ValueError as exc:
+            raise ValueError(f"{self.label}: {exc}") from None
 
 
 class SettingsDialog(QDialog):
@@ -151,7 +161,7 @@ class SettingsDialog(QDialog):
                 editor.setCurrentIndex(max(0, editor.findData(value)))
                 shown = editor
             elif kind == "hours":
-                editor = _Hours(value)
+                editor = _Hours(value, f.metadata["label"])
                 shown = editor
             else:  # days
                 editor = QSpinBox()

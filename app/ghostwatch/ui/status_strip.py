@@ -44,6 +44,7 @@ class StatusStrip(QFrame):
             chip.setProperty("word", word)
             outer.addWidget(chip)
             self.counts[verdict] = chip
+        self.down: str | None = None  # monitoring is not (fully) working: this headline stands until it is again
         self.pause = QPushButton("Pause")
         self.pause.setToolTip("Pause or resume monitoring (lines written meanwhile are read on resume)")
         outer.addWidget(self.pause)
@@ -53,13 +54,28 @@ class StatusStrip(QFrame):
         for verdict, chip in self.counts.items():
             n, word = totals.get(verdict, 0), chip.property("word")
             chip.setText(f"1 {SINGULAR.get(word, word)}" if n == 1 else f"{n:,} {word}")
-        set_plain(self.headline, headline_words(totals, worst_ip, worst_verdict, worst_events, ghosts_rang))
+        if self.down is None:  # "Quiet today" would be a lie while nothing is being watched
+            set_plain(self.headline, headline_words(totals, worst_ip, worst_verdict, worst_events, ghosts_rang))
 
     def show_status(self, status: MonitorStatus) -> None:
         set_plain(self.monitoring, status.message)
         failing = status.state == "failing" or bool(status.problems)
         self.monitoring.setStyleSheet("color: #b3261e;" if failing else "color: #455a64;")
         self.pause.setText("Resume" if status.state == "paused" else "Pause")
+
+    def show_down(self, headline: str, fix: str, restartable: bool) -> None:
+        """Monitoring stopped or cannot read something: say so in the headline, with the fix under it."""
+        self.down = headline
+        set_plain(self.headline, headline)
+        self.headline.setStyleSheet("color: #b3261e;")
+        set_plain(self.monitoring, fix)
+        self.monitoring.setStyleSheet("color: #b3261e;")
+        if restartable:
+            self.pause.setText("Restart monitoring")
+
+    def clear_down(self) -> None:
+        self.down = None
+        self.headline.setStyleSheet("")
 
     def show_progress(self, progress: Progress) -> None:
         """History import progress; hidden once the import is done."""

@@ -1,4 +1,8 @@
-"""The tray icon, its menu, and the notifications the policy asks for. Works (quietly) where no tray exists."""
+"""The tray icon, its menu, and the notifications the policy asks for. Works (quietly) where no tray exists.
+
+The icon, its tooltip and the menu always tell the truth about monitoring: watching, paused, watching with a
+problem (a folder it cannot read), or not watching at all (the monitor stopped: "Restart monitoring").
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,12 @@ from ..core.notify_policy import Notification
 from ..core.text import markup_escape
 from .main_window import add_action
 from .theme import icon
+
+TOOLTIPS = {"watching": "GhostWatch: watching your phone system",
+            "paused": "GhostWatch: PAUSED — not watching your phone system (Resume in this menu)",
+            "problem": "GhostWatch: NOT watching everything — {detail}",
+            "stopped": "GhostWatch: NOT watching your phone system — {detail}"}
+ICONS = {"watching": "ghostwatch", "paused": "ghostwatch-off", "problem": "ghostwatch-off", "stopped": "ghostwatch-off"}
 
 
 class Tray(QObject):
@@ -26,6 +36,9 @@ class Tray(QObject):
         super().__init__(parent)
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
         self.last_event_id: int | None = None
+        self.state = "watching"
+        self.alert = False
+        self.tooltip = TOOLTIPS["watching"]
         self.icon: QSystemTrayIcon | None = None
         self.menu = QMenu()
         add_action(self.menu, "Open GhostWatch", self.openRequested)
@@ -36,24 +49,42 @@ class Tray(QObject):
         add_action(self.menu, "Quit", self.quitRequested)
         if self.available:
             self.icon = QSystemTrayIcon(icon("ghostwatch"), self)
-            self.icon.setToolTip("GhostWatch: watching your phone system")
+            self.icon.setToolTip(self.tooltip)
             self.icon.setContextMenu(self.menu)
             self.icon.activated.connect(self._activated)
             self.icon.messageClicked.connect(self._clicked)
             self.icon.show()
 
     def set_paused(self, paused: bool) -> None:
-        self.pause_action.setText("Resume monitoring" if paused else "Pause monitoring")
+        self.set_state("paused" if paused else "watching")
+
+    def set_state(self, state: str, detail: str = "") -> None:
+        """watching | paused | problem | stopped; `detail` says what is wrong (problem, stopped)."""
+        self.state = state
+        self.tooltip = TOOLTIPS[state].format(detail=detail)
+        self.pause_action.setText({"paused": "Resume monitoring", "stopped": "Restart monitoring"}.get(
+            state, "Pause monitoring"))
         if self.icon is not None:
-            self.icon.setToolTip("GhostWatch: PAUSED — not watching your phone system (Resume in this menu)"
-                                 if paused else "GhostWatch: watching your phone system")
+            self.icon.setToolTip(self.tooltip[:250])
+        self._show_icon()
+
+    @property
+    def icon_name(self) -> str:
+        """The icon shown: not watching beats an alert, which beats all is well."""
+        if self.state != "watching":
+            return ICONS[self.state]
+        return "ghostwatch-alert" if self.alert else "ghostwatch"
 
     def set_alert(self, alert: bool) -> None:
+        self.alert = alert
+        self._show_icon()
+
+    def _show_icon(self) -> None:
         if self.icon is not None:
-            self.icon.setIcon(icon("ghostwatch-alert" if alert else "ghostwatch"))
+            self.icon.setIcon(icon(self.icon_name))
 
     def notify(self, n: Notification) -> None:
-        self.last_event_id = n.event_id
+        self.last_event_id = n.event_id or None  # 0: about GhostWatch itself, not an event
         if self.icon is not None and self.icon.supportsMessages():
             kind = QSystemTrayIcon.MessageIcon.Critical if n.urgent else QSystemTrayIcon.MessageIcon.Warning
             self.icon.showMessage(n.title, notification_body(n.body), kind, 15000)

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..text import display_text
 
-if TYPE_CHECKING:  # the history is read through whatever reader the caller holds; core does not open it
-    from ...store.queries import HistoryReader, StoredEvent
+
+class History(Protocol):
+    """What this needs of the history (store.queries.HistoryReader); core never opens or imports the store."""
+
+    def span(self) -> tuple[float, float] | None: ...
+
+    def between(self, start: float, end: float, limit: int = 2000) -> list[Any]: ...
+
+
+StoredEvent = Any  # store.queries.StoredEvent: kind, epoch, verdict, caller_id, source_ip, extension, time, to_json()
 
 WINDOW_SECONDS = 300.0
 """How far around the time the user gives to look: people remember a ring to within a few minutes."""
@@ -35,10 +43,8 @@ class RingAnswer:
                 "calls": [c.to_json() for c in self.calls], "other_nearby": self.other_nearby}
 
 
-def explain_ring(reader: HistoryReader, when: float, window: float = WINDOW_SECONDS) -> RingAnswer:
+def explain_ring(reader: History, when: float, window: float = WINDOW_SECONDS) -> RingAnswer:
     """What the history says about a ring at `when` (epoch seconds)."""
-    from ...store.queries import EventFilter
-
     try:
         stamp = datetime.fromtimestamp(when).strftime("%d %b %Y %H:%M")
     except (OverflowError, ValueError, OSError):  # year 1 or 10000 from a typo: nothing was logged then
@@ -49,15 +55,7 @@ def explain_ring(reader: HistoryReader, when: float, window: float = WINDOW_SECO
         return RingAnswer("not_watching", f"GhostWatch has no log records from around {stamp}: it was not reading "
                           "your phone system's logs then (or the logs do not go back that far), so it cannot tell "
                           "whether the call passed the phone system.")
-    rows: list[StoredEvent] = []
-    before = None
-    flt = EventFilter(start=when - window, end=when + window)
-    while len(rows) < 2000:
-        page = reader.page(flt, before, limit=500)
-        rows.extend(page)
-        if len(page) < 500:
-            break
-        before = (page[-1].epoch, page[-1].id)
+    rows = reader.between(when - window, when + window)
     # only a call the phone system let through can have rung a phone: a refused one (a blocked toll-fraud attempt,
     # a scanner's INVITE) rang nothing and counts with the other refused requests
     calls = sorted((r for r in rows if r.kind == "call" and r.outcome != "rejected"), key=lambda r: abs(r.epoch - when))
