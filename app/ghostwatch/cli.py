@@ -190,12 +190,21 @@ class _JsonStream:
 
     def finish(self, result) -> None:
         report = result.report
-        sources = [s.to_json() for s in report.ranked_sources()]
         summary = report.summary()
         summary["files"] = [f.to_json() for f in result.files]
         self.out.write("".join(self.pending) + "\n],\n")
-        self.out.write(' "sources": ' + json.dumps(sources) + ",\n")
-        self.out.write(' "summary": ' + json.dumps(summary) + "\n}\n")
+        # a source at a time: a rotating IPv6 attacker makes hundreds of thousands (one list of them would be the
+        # scan's peak memory)
+        write, encode = self.out.write, json.dumps
+        write(' "sources": [')
+        chunk: list[str] = []
+        for i, src in enumerate(report.ranked_sources()):
+            chunk.append(("" if i == 0 else ", ") + encode(src.to_json()))
+            if len(chunk) >= 512:
+                write("".join(chunk))
+                chunk.clear()
+        write("".join(chunk) + "],\n")
+        write(' "summary": ' + encode(summary) + "\n}\n")
 
 
 # -- watch ------------------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
         w("\nSources, worst first:\n")
         w(f"  {'VERDICT':<11}{'SOURCE':<40}{'TRIES':>7}  {'FIRST SEEN':<20}{'LAST SEEN':<20}TOP REASONS\n")
         for src in ranked[:MAX_SOURCES]:
-            reasons = ", ".join(code for code, _ in src.reasons.most_common(3))
+            reasons = ", ".join(src.top_reasons(3))
             w(f"  {src.verdict.value:<11}{display_text(src.ip, 39):<40}{src.events:>7}  {_t(src.first_seen):<20}"
               f"{_t(src.last_seen):<20}{reasons}\n")
         if len(ranked) > MAX_SOURCES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .events import Event, Verdict
@@ -16,12 +16,21 @@ class SourceSummary:
     events: int = 0
     first_seen: str | None = None
     last_seen: str | None = None
-    reasons: Counter[str] = field(default_factory=Counter)
+    # reason code counts; a source seen once keeps its one event's reasons as they are (a rotating IPv6 attacker
+    # makes hundreds of thousands of such sources: a dict each would be most of a scan's memory)
+    reasons: Counter[str] | tuple = ()
     run: dict[str, Any] | None = None  # its attacking run (else its latest): began, ended, attempts, attacker
+
+    def top_reasons(self, n: int | None = None) -> list[str]:
+        """Reason codes, most frequent first."""
+        reasons = self.reasons
+        if isinstance(reasons, tuple):
+            return list(dict.fromkeys(r.code for r in reasons))[:n]
+        return [code for code, _ in reasons.most_common(n)]
 
     def to_json(self) -> dict[str, Any]:
         out = {"ip": self.ip, "verdict": self.verdict.value, "events": self.events, "first_seen": self.first_seen,
-               "last_seen": self.last_seen, "reasons": [code for code, _ in self.reasons.most_common()]}
+               "last_seen": self.last_seen, "reasons": self.top_reasons()}
         if self.run is not None:
             out["run"] = self.run
         return out
@@ -78,9 +87,14 @@ class Report:
             src.verdict = verdict
         if event.reasons:
             counts = src.reasons
-            for reason in event.reasons:
-                code = reason.code
-                counts[code] = counts.get(code, 0) + 1
+            if src.events == 1:
+                src.reasons = event.reasons
+            else:
+                if counts.__class__ is tuple:
+                    counts = src.reasons = Counter(r.code for r in counts)
+                for reason in event.reasons:
+                    code = reason.code
+                    counts[code] = counts.get(code, 0) + 1
         if time:
             if src.first_seen is None or time < src.first_seen:
                 src.first_seen = time
