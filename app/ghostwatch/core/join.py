@@ -97,8 +97,8 @@ class Attempt:
     record: Record                 # the merged record (fields from whichever line had them)
     first: float                   # log time of its first line (the clock it is filed under)
     last: float                    # log time of its latest line
-    formats: list[str]             # formats that joined by weak keys (one line each)
-    keys: list                     # its join keys (strings, and one (account, second) tuple)
+    formats: tuple[str, ...]       # formats that joined by weak keys (one line each)
+    keys: tuple                    # its join keys (strings, and (account, second) tuples)
     observed: bool = False         # correlation has counted it (once, when its source address was known)
     behaviour: tuple = ()          # the correlation reasons it got then
     closed: bool = False
@@ -183,40 +183,37 @@ class Joiner:
         if epoch is not None and epoch > self.now:
             self.now = epoch
         strong, weak = join_keys(rec)
-        fallback = None if rec.kind is Kind.CALL or epoch is None or not rec.extension else \
-            (rec.extension, int(epoch))
-        attempt = self._find(rec, strong, weak, fallback) if (strong or weak or fallback) else None
+        call = rec.kind is Kind.CALL
+        fallback = None if call or epoch is None or not rec.extension else (rec.extension, int(epoch))
+        keys = strong + weak + (fallback,) if fallback is not None else strong + weak
+        by_key = self._by_key
+        if not keys:
+            attempt = None
+        else:
+            attempt = self._find(rec, strong, weak, fallback)
         if attempt is None:
             if ENRICH_ONLY in rec.tags:
                 return None, False
             when = epoch if epoch is not None else self.now
-            attempt = Attempt(next(self._ids), [rec], rec, when, when, [], [])
-            created = True
+            attempt = Attempt(next(self._ids), [rec], rec, when, when, () if strong else (rec.format,), keys)
             self.open += 1
-            (self.calls if rec.kind is Kind.CALL else self.others).append(attempt)
+            (self.calls if call else self.others).append(attempt)
             if self.open > self.capacity:
                 self._close(self.others[0] if self.others else self.calls[0])
-        else:
-            attempt.records.append(rec)
-            attempt.record = merge_into(attempt.record, rec)
-            if epoch is not None and epoch > attempt.last:
-                attempt.last = epoch
-            self.joined += 1
-            created = False
+            for key in keys:
+                by_key[key] = attempt
+            return attempt, True
+        attempt.records.append(rec)
+        attempt.record = merge_into(attempt.record, rec)
+        if epoch is not None and epoch > attempt.last:
+            attempt.last = epoch
+        self.joined += 1
         if not strong:
-            attempt.formats.append(rec.format)
-        by_key = self._by_key
-        keys = attempt.keys
-        for key in strong:
-            keys.append(key)
+            attempt.formats += (rec.format,)
+        attempt.keys += keys
+        for key in keys:
             by_key[key] = attempt
-        for key in weak:
-            keys.append(key)
-            by_key[key] = attempt
-        if fallback is not None:
-            keys.append(fallback)
-            by_key[fallback] = attempt
-        return attempt, created
+        return attempt, False
 
     def _find(self, rec: Record, strong: tuple[str, ...], weak: tuple[str, ...],
               fallback: tuple | None) -> Attempt | None:
