@@ -92,7 +92,8 @@ class MonitorStatus:
             return f"Waiting for {self.waiting_for[0]} to appear."
         if self.state == "live":
             n = len(self.files)
-            return f"Watching {n} log file{'s' if n != 1 else ''} ({self.observer})."
+            how = " (checking every second, as for a network folder)" if self.observer == "polling" else ""
+            return f"Watching {n} log file{'s' if n != 1 else ''}{how}."
         return self.state.capitalize() + "."
 
 
