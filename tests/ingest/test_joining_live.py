@@ -87,3 +87,14 @@ def test_a_run_that_turns_out_to_be_an_attack_updates_its_earlier_attempts(rig: 
         assert conn.execute("SELECT events, flagged, attack, suspicious FROM sources").fetchall() == [(8, 8, 8, 0)]
     finally:
         conn.close()
+
+
+def test_an_empty_log_counts_as_watched_and_is_read_when_lines_come(rig: Rig, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "messages").write_bytes(b"")  # the PBX has not written yet: still one log GhostWatch watches
+    rig.start(logs)
+    rig.collector.wait(lambda c: c.statuses and c.statuses[-1].message.startswith("Watching 1 log file"))
+    with open(logs / "messages", "a") as fh:
+        fh.write(DIALPLAN)
+    rig.collector.wait(lambda c: len(c.events) == 1)

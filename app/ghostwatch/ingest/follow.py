@@ -443,7 +443,8 @@ class Follower:
     # -- status ---------------------------------------------------------------------------------------------
     def status(self) -> FollowStatus:
         return FollowStatus(
-            files=sorted(k for k, f in self.files.items() if f.parser is not None),
+            # an empty log (the PBX has written nothing yet) is watched too: its first lines are read as they come
+            files=sorted(k for k, f in self.files.items() if f.parser is not None or f.sniffed_size == 0),
             problems=[Problem(p, m) for p, m in sorted(self.problems.items())],
             waiting_for=[str(r) for r in self.missing_roots])
 
