@@ -297,6 +297,8 @@ class Controller(QObject):
     @Slot(object)
     def on_notified(self, n: Notification) -> None:
         self.notifications.append(n)
+        if self._closing:  # a notification queued before shutdown: the window is going, nothing to show it in
+            return
         if self.tray is not None and not self.tray.available and self.window is not None:
             self.window.strip.show_alert(f"{n.title} — {n.body}")  # no tray: alerts show in the window
 
@@ -457,6 +459,9 @@ class Controller(QObject):
     def shutdown(self) -> None:
         """Observer and pipeline stop first, then the database closes, then the windows go."""
         self._closing = True
+        for timer in (getattr(self, "flush_timer", None), getattr(self, "restart_timer", None)):
+            if timer is not None:  # a start that failed early (a broken history) made none
+                timer.stop()
         if self.window is not None:
             self.window.closed = True
         if self.wizard is not None:
