@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..core.correlate import FAILURE_TAGS
 from ..core.events import Event, Evidence, Kind, Outcome, Reason, Record, Verdict
@@ -35,9 +36,34 @@ class Position:
     done: bool = False  # a rotated file imported to its end
 
 
-EVENT_COLUMNS = ("epoch", "time", "file", "line", "format", "kind", "source_ip", "source_port", "caller_id",
-                 "caller_name", "extension", "user_agent", "call_id", "outcome", "verdict", "rank", "reasons_id", "raw",
-                 "channel", "tags", "failure", "evidence")
+class EventRow(NamedTuple):
+    """One `events` row as `commit` writes it, named column by column (the id is given apart)."""
+
+    epoch: float
+    time: str | None
+    file: str
+    line: int
+    format: str
+    kind: str
+    source_ip: str | None
+    source_port: int | None
+    caller_id: str | None
+    caller_name: str | None
+    extension: str | None
+    user_agent: str | None
+    call_id: str | None
+    outcome: str | None
+    verdict: str
+    rank: int
+    reasons_id: int | str    # the reasons' JSON until `_with_reason_set` swaps in the id of that set
+    raw: str
+    channel: str | None
+    tags: str
+    failure: int
+    evidence: str
+
+
+EVENT_COLUMNS = EventRow._fields
 _INSERT_EVENT = (f"INSERT INTO events (id, {', '.join(EVENT_COLUMNS)}) "
                  f"VALUES (?, {', '.join('?' * len(EVENT_COLUMNS))})")
 _UPDATE_EVENT = f"UPDATE events SET {', '.join(c + ' = ?' for c in EVENT_COLUMNS)} WHERE id = ?"
@@ -56,10 +82,10 @@ class History:
         with self._lock:
             self.conn.close()
 
-    def _with_reason_set(self, row: tuple) -> tuple:
+    def _with_reason_set(self, row: EventRow) -> EventRow:
         """Replace the reasons' JSON by the id of that set of reasons (a flood repeats a few sets millions of
         times; storing each once keeps rows small). Runs inside the commit's transaction."""
-        text = row[16]
+        text = row.reasons_id
         rid = self._reason_ids.get(text)
         if rid is None:
             found = self.conn.execute("SELECT id FROM reason_sets WHERE json = ?", (text,)).fetchone()
@@ -68,7 +94,7 @@ class History:
             if len(self._reason_ids) > 20000:
                 self._reason_ids.clear()
             self._reason_ids[text] = rid
-        return (*row[:16], rid, *row[17:])
+        return row._replace(reasons_id=rid)
 
     # -- positions ------------------------------------------------------------------------------------------
     def positions(self) -> dict[str, Position]:
@@ -272,14 +298,16 @@ def _reasons_json(reasons: tuple) -> str:
     return text
 
 
-def _event_row(ev: Event, epoch: float) -> tuple:
+def _event_row(ev: Event, epoch: float) -> EventRow:
     r = ev.record
     verdict: Verdict = ev.verdict
-    failure = int(bool(FAILURE_TAGS.intersection(r.tags)))
-    return (epoch, r.time, r.file, r.line, r.format, str(r.kind), r.source_ip, r.source_port, r.caller_id,
-            r.caller_name, r.extension, r.user_agent, r.call_id, None if r.outcome is None else str(r.outcome),
-            str(verdict), verdict.rank, _reasons_json(ev.reasons), "\n".join(r.raw),
-            r.channel, ",".join(r.tags), failure, _evidence_json(ev.evidence))
+    return EventRow(
+        epoch=epoch, time=r.time, file=r.file, line=r.line, format=r.format, kind=str(r.kind), source_ip=r.source_ip,
+        source_port=r.source_port, caller_id=r.caller_id, caller_name=r.caller_name, extension=r.extension,
+        user_agent=r.user_agent, call_id=r.call_id, outcome=None if r.outcome is None else str(r.outcome),
+        verdict=str(verdict), rank=verdict.rank, reasons_id=_reasons_json(ev.reasons), raw="\n".join(r.raw),
+        channel=r.channel, tags=",".join(r.tags), failure=int(bool(FAILURE_TAGS.intersection(r.tags))),
+        evidence=_evidence_json(ev.evidence))
 
 
 def _evidence_json(evidence: tuple) -> str:
