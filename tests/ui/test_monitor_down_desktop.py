@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from .desktop import desktop, needs, wait_for
 
-from ..conftest import stop_process
-from .test_notifications_dbus import NEEDED, _free_display, _wait_for
-
-missing = [tool for tool in (*NEEDED, "gdbus") if shutil.which(tool) is None]
-pytestmark = pytest.mark.skipif(bool(missing) and not os.environ.get("CI"),
-                                reason=f"needs {', '.join(missing)} (installed by .ci/run)")
+pytestmark = needs("gdbus")
 STOPPED = "GhostWatch stopped watching your phone system"
 
 
@@ -70,41 +63,17 @@ class Item:
 
 
 def test_killed_monitor_on_a_real_desktop(tmp_path):
-    procs: list[subprocess.Popen] = []
-    try:
-        n = _free_display()
-        procs.append(subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _wait_for(lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20, "Xvfb")
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                               stdout=subprocess.PIPE, text=True)
-        procs.append(bus)
-        address = bus.stdout.readline().strip()
-        root = Path(__file__).resolve().parents[2]
-        env = dict(os.environ, DISPLAY=f":{n}", DBUS_SESSION_BUS_ADDRESS=address, PYTHONPATH=str(root / "app"))
-        env.pop("QT_QPA_PLATFORM", None)
-        procs.append(subprocess.Popen(["dunst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        notes = tmp_path / "dbus-monitor.log"
-        with open(notes, "w") as fh:
-            procs.append(subprocess.Popen(["dbus-monitor", "interface='org.freedesktop.Notifications'"],
-                                          env=env, stdout=fh, stderr=subprocess.DEVNULL))
-        watcher = subprocess.Popen([sys.executable, str(Path(__file__).with_name("fake_sni_watcher.py"))],
-                                   env=dict(env, QT_QPA_PLATFORM="offscreen"), stdout=subprocess.PIPE, text=True)
-        procs.append(watcher)
-        assert watcher.stdout.readline().strip() == "watcher ready"
+    with desktop(tmp_path) as d:
+        env, notes = d.env, d.notes
         logs = tmp_path / "logs"
         logs.mkdir()
         (logs / "messages").write_bytes(b"")
-        app = subprocess.Popen([sys.executable, "-m", "ghostwatch", "--logs", str(logs), "--data-dir",
-                                str(tmp_path / "data"), "--exit-after", "120"],
-                               env=dict(env, QT_QPA_PLATFORM="xcb"), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, text=True)
-        procs.append(app)
-        registered = watcher.stdout.readline()
+        app = d.start_app(logs, tmp_path / "data", 120)
+        registered = d.watcher.stdout.readline()
         assert "RegisterStatusNotifierItem" in registered, registered
         item = Item(registered.split()[1], env)
-        _wait_for(lambda: "watching your phone system" in item.prop("ToolTip") and _monitor_of(app.pid), 40,
-                  "the tray and the monitor process")
+        wait_for(lambda: "watching your phone system" in item.prop("ToolTip") and _monitor_of(app.pid), 40,
+                 "the tray and the monitor process")
         watching_icon = item.prop("IconPixmap")
         assert "Pause monitoring" in item.menu_labels()
 
@@ -112,23 +81,21 @@ def test_killed_monitor_on_a_real_desktop(tmp_path):
         os.kill(first, signal.SIGKILL)
         # while the notification shows, Qt's D-Bus tray lends it the tooltip; either way it must say so
         said = []
-        _wait_for(lambda: said.append(item.prop("ToolTip")) or "NOT watching" in said[-1] or STOPPED in said[-1],
-                  20, "the tooltip to say so")
+        wait_for(lambda: said.append(item.prop("ToolTip")) or "NOT watching" in said[-1] or STOPPED in said[-1],
+                 20, "the tooltip to say so")
         assert "killed or crashed" in said[-1]
         labels = item.menu_labels()
         assert "Restart monitoring" in labels and "Pause monitoring" not in labels
         stopped_icon = item.prop("IconPixmap")
         assert stopped_icon != watching_icon  # the not-watching picture
-        _wait_for(lambda: f'string "{STOPPED}"' in notes.read_text(errors="replace"), 20, "the notification")
+        wait_for(lambda: f'string "{STOPPED}"' in notes.read_text(errors="replace"), 20, "the notification")
 
         # the app restarts its monitor (2 s backoff) and everything says "watching" again
-        _wait_for(lambda: (_monitor_of(app.pid) or first) != first and "Pause monitoring" in item.menu_labels(),
-                  40, "the restarted monitor")
+        wait_for(lambda: (_monitor_of(app.pid) or first) != first and "Pause monitoring" in item.menu_labels(),
+                 40, "the restarted monitor")
         assert item.prop("IconPixmap") != stopped_icon  # (the alert picture: a notification is unread)
-        _wait_for(lambda: "watching your phone system" in item.prop("ToolTip") and "NOT" not in item.prop("ToolTip"),
-                  30, "the tooltip, once the notification has gone")
+        wait_for(lambda: "watching your phone system" in item.prop("ToolTip") and "NOT" not in item.prop("ToolTip"),
+                 30, "the tooltip, once the notification has gone")
         assert notes.read_text(errors="replace").count(f'string "{STOPPED}"') == 1  # one notification
         assert app.poll() is None
-    finally:
-        for p in reversed(procs):
-            stop_process(p)
+
