@@ -5,6 +5,7 @@ import pytest
 from ghostwatch.core.events import Event, Kind, Reason, Record, Verdict
 from ghostwatch.store.history import History
 from ghostwatch.store.queries import HistoryReader
+from ghostwatch.ui.app import Controller, LaunchOptions
 
 T0 = 1_795_651_200.0  # 2026-11-26 00:00, log clock
 HOSTILE = '<b>1001</b><img src=x onerror=alert(1)>\u202eevil\x1b[31m\x07'
@@ -25,3 +26,15 @@ def store(tmp_path):
     yield history, reader
     reader.close()
     history.close()
+
+
+@pytest.fixture
+def controller(qapp, tmp_path):
+    """The whole app (no tray here, offscreen) watching an empty `messages` log: (controller, that log)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "messages").write_bytes(b"")
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), interactive=False))
+    c.start()
+    yield c, logs / "messages"
+    c.shutdown()

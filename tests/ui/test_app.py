@@ -8,8 +8,6 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from ghostwatch.core.app_settings import AppSettings, SettingsStore
 from ghostwatch.core.hours import Hours
 from ghostwatch.ui.app import Controller, LaunchOptions
@@ -26,16 +24,6 @@ def ghost_line(n: int, caller: str = "1001") -> bytes:
             f"'\"friendly-scanner\" <sip:{caller}@198.51.100.10>' failed for '203.0.113.{n}:5060' "
             f"(callid: g{n}) - No matching endpoint found\n").encode()
 
-
-@pytest.fixture
-def controller(qapp, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    (logs / "messages").write_bytes(b"")
-    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), interactive=False))
-    c.start()
-    yield c, logs / "messages"
-    c.shutdown()
 
 
 def test_appended_ghost_calls_reach_table_plot_and_notifications(qtbot, controller):

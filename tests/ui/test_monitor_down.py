@@ -11,22 +11,11 @@ import sys
 import pytest
 
 from ghostwatch.ui import monitor_process
-from ghostwatch.ui.app import Controller, LaunchOptions
 
 from .test_app import ghost_line
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-
-@pytest.fixture
-def controller(qapp, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    (logs / "messages").write_bytes(b"")
-    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), interactive=False))
-    c.start()
-    yield c, logs / "messages"
-    c.shutdown()
 
 
 def _menu(c) -> list[str]:
