@@ -86,6 +86,11 @@ def test_a_forged_security_event_takes_its_address_from_the_notice_of_the_same_a
     # a line of another address never joins, even with the same account and second
     other, new = joiner.add(forged._replace(source_ip="198.51.100.99"))
     assert new and other is not a
+    # nor does a forged line (no address it could be trusted for) join an office phone's failure of that second:
+    # its injected fields would make the phone look like the attacker
+    phone, _ = joiner.add(notice._replace(source_ip="192.168.1.21", line=20, extension="202"))
+    alone, created = joiner.add(forged._replace(extension="202", line=21, tags=("auth_failure", "log_injection")))
+    assert created and alone is not phone and "log_injection" not in phone.record.tags
 
 
 def test_a_call_in_full_and_its_cdr_row_are_one_ghost_call_that_rang(tmp_path: Path) -> None:

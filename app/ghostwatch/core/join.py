@@ -24,6 +24,7 @@ from itertools import count
 from typing import Any
 
 from .events import Evidence, Kind, Outcome, Record
+from .netaddr import is_local
 
 ENRICH_ONLY = "enrich_only"
 """A record tag: this line only adds to a call already seen ("is ringing"); alone it is nobody's event."""
@@ -229,7 +230,9 @@ class Joiner:
         for key in weak:
             found = by_key.get(key)
             if (found is not None and not found.closed and rec.format not in found.formats
-                    and _same_source(found.record.source_ip, ip) and found.accepts(rec)):
+                    and _same_source(found.record.source_ip, ip) and found.accepts(rec)
+                    and not (ip is None and found.record.source_ip and is_local(found.record.source_ip))):
+                # (a line whose address could not be trusted never lends its forged fields to an office phone)
                 return found
         return None
 
