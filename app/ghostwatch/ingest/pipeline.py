@@ -34,6 +34,16 @@ from .reader import rotation_key
 
 log = logging.getLogger(__name__)
 
+
+def _not_the_stop_race(record: logging.LogRecord) -> bool:
+    """watchdog logs an *error* when a change arrives while its inotify thread is stopping ("queue_events() called
+    when the thread is inactive"): harmless at shutdown, but printed, it would sit under the one line that says why
+    the monitor stopped."""
+    return "called when the thread is inactive" not in str(record.msg)
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_the_stop_race)
+
 COALESCE_SECONDS = 0.03       # observer events arriving together become one batch (bench/live_monitor.py)
 SAFETY_POLL_SECONDS = 1.0     # also look without an event (missed events, directories appearing, permissions)
 POLLING_INTERVAL = 1.0        # PollingObserver's interval on network shares
