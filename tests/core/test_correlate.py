@@ -187,6 +187,42 @@ REMOTE_PHONE_CALLS_ABROAD = [fs_challenge(at(0), "1001", "198.51.100.101"),
                              fs_challenge(at(700), "0044207946000", "198.51.100.101", "INVITE")]
 
 
+# FreeSWITCH's refusal of an account its directory does not hold, as in fail2ban/fail2ban#2161 (the PBX's own
+# address there, 172.31.30.163, kept; its help text that follows each line left out)
+def fs_no_user(t: datetime, user: str, ip: str) -> list[str]:
+    stamp = f"{t:%Y-%m-%d %H:%M:%S}.051799 [WARNING]"
+    return [f"{stamp} sofia_reg.c:2906 Can't find user [{user}@172.31.30.163] from {ip}",
+            f"{stamp} sofia_reg.c:1737 SIP auth failure (REGISTER) on sofia profile 'internal' for "
+            f"[{user}@XX.XX.XXX.XXX] from ip {ip}"]
+
+
+def test_a_made_up_repeated_digit_account_that_does_not_exist_is_a_hunt(tmp_path):
+    # fail2ban#2161: an outside address challenged twice for 1111111, then refused twice: the account does not exist
+    lines = [fs_challenge(at(0), "1111111", "37.49.231.10"), fs_challenge(at(4), "1111111", "37.49.231.10"),
+             *fs_no_user(at(5), "1111111", "37.49.231.10"), *fs_no_user(at(5), "1111111", "37.49.231.10")]
+    events = run(tmp_path, lines)
+    assert verdicts(events) == {"attack"}
+    (text,) = all_texts(events, "enumeration")
+    assert "\u201c1111111\u201d" in text and "does not exist" in text and "never logged in" in text
+    # a remote phone with a wrong domain asks for its real, office-numbered account: refused, never an attack
+    phone = [fs_challenge(at(0), "1001", "203.0.113.9"), *fs_no_user(at(1), "1001", "203.0.113.9"),
+             fs_challenge(at(60), "1001", "203.0.113.9"), *fs_no_user(at(61), "1001", "203.0.113.9")]
+    assert verdicts(run(tmp_path, phone, "b")) == {"normal", "suspicious"}
+    # a LAN device, or a made-up name of four digits (office numbering: 1111 is an extension), is no hunt either
+    assert "attack" not in verdicts(run(tmp_path, fs_no_user(at(0), "1111111", "192.168.1.40"), "c"))
+    assert "attack" not in verdicts(run(tmp_path, fs_no_user(at(0), "1111", "203.0.113.9"), "d"))
+
+
+def test_repeated_digit_names_count_in_the_short_hunt():
+    c = Correlator(default_thresholds())
+    got = []
+    for k, name in enumerate(("11111", "22222", "99999")):
+        rec = Record(time=f"t{k}", file="f", line=k + 1, format="freeswitch", kind=Kind.PROBE,
+                     source_ip="198.51.100.4", extension=name, epoch=float(k), challenge=True, method="REGISTER")
+        got += c.observe(rec, trusted=False)
+    assert [r.code for r in got] == ["enumeration"] and "scanner-typical" in got[0].text
+
+
 def test_correlation_knows_a_renewing_phone_calling_abroad():
     """A remote phone known by its renewals is challenged on every call, abroad too: the correlation never calls
     that toll fraud (records as the FreeSWITCH parser makes them from the lines above)."""

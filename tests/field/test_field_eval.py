@@ -18,11 +18,7 @@ from ghostwatch.paths import resources_dir
 from .evaluate import FIELD, AddressResult, Label, evaluate_one, load_labels
 
 LABELS = load_labels()
-KNOWN_MISSES = {
-    ("corpus/freeswitch-fail2ban-2161", "37.49.231.10"):
-        "the excerpt holds two attempts of one scanner (challenge, Can't find user, auth failure for 1111111 within "
-        "5 s): below every time scale, and fail2ban's freeswitch jail (maxretry 10) would not ban it on these lines",
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 
 @cache

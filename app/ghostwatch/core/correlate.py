@@ -162,6 +162,11 @@ def _adjacent(name: str, asked: dict[str, float]) -> bool:
     return str(n + 1) in asked or str(n - 1) in asked
 
 
+def _made_up(name: str, repeated: int) -> bool:
+    """One digit repeated `repeated` times or more (11111, 1111111): a name scanners make up, no office's numbering."""
+    return len(name) >= repeated and name.isdigit() and name.count(name[0]) == len(name)
+
+
 class Correlator:
     """Keeps one small state per source address and IPv6 prefix; `observe` returns the behaviour reasons for one
     attempt (the joining layer calls it once per attempt)."""
@@ -288,6 +293,14 @@ class Correlator:
                                                         f"for)."))
         if failed:
             self._failure(st, rec, now, stranger, address, reasons)
+            if (stranger and account and "no_matching_endpoint" in tags
+                    and _made_up(account, t.hunt_repeated_digits)):
+                # The PBX says no such account exists, and the name is one digit repeated: not a remote phone with
+                # a wrong domain (its account is a real, office-numbered one), a scanner's guess (fail2ban#2161).
+                reasons.append(self._reuse(st, "made_up", 1) or self._keep(st, "made_up", 1, Reason(
+                    "enumeration", f"Extension hunting: {_name(st)} asked for the account "
+                                   f"\u201c{_short(account)}\u201d, which does not exist on your PBX; one digit "
+                                   f"repeated is a name scanners make up, and this address never logged in.")))
         if account and (failed or (rec.challenge and stranger)) and kind is not Kind.CALL:
             self._accounts(st, account, now, failed, stranger, reasons)
         return reasons
@@ -454,7 +467,8 @@ class Correlator:
         recent = now - t.hunt_window_seconds
         refused = st.failed_accounts or {}
         typical = [n for n, when in asked.items() if when >= recent
-                   and (n.lower() in names or (n in refused and _adjacent(n, asked)))]
+                   and (n.lower() in names or _made_up(n, t.hunt_repeated_digits)
+                        or (n in refused and _adjacent(n, asked)))]
         if len(typical) >= t.hunt_distinct:
             first = min(asked[n] for n in typical)
             st.hunt_until = now + t.hunt_window_seconds

@@ -31,6 +31,8 @@ class Thresholds:
         "100", "101", "102", "1000", "1001", "1002", "2000", "3000", "admin", "administrator", "test", "webmaster",
         "root", "guest", "user", "sip", "support", "info", "operator", "manager", "voip", "asterisk", "sipvicious",
         "netadmin"})
+    # One digit repeated this many times or more (11111, 1111111): a made-up name scanners try, no office's numbering.
+    hunt_repeated_digits: int = 5
     slow_hunt_distinct: int = 4
     slow_hunt_window_seconds: float = 300.0
     # fail2ban's stock jail: maxretry 5 within findtime 10 minutes.
