@@ -12,8 +12,6 @@ from ..core.events import Event, Kind, Outcome, Verdict
 from ..core.text import display_text
 from .options import EXIT_OK, EXIT_USAGE, UsageError, detection_settings, load_signatures
 
-HEARTBEAT_SECONDS = 2.0  # `watch --ipc` tells the app it is alive this often (ui/monitor_process.py)
-
 
 def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     import signal
@@ -102,12 +100,12 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
 
     def commands() -> None:  # --ipc: the app's commands on stdin; end of input means the app is gone
         for line in sys.stdin:
-            word = line.strip()
-            if word == "pause":
+            command = ipc.read_command(line)
+            if command == ipc.PAUSE:
                 monitor.pause()
-            elif word == "resume":
+            elif command == ipc.RESUME:
                 monitor.resume()
-            elif word == "stop":
+            elif command == ipc.STOP:
                 break
         done.set()
 
@@ -123,7 +121,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
         while not done.wait(0.5) and not terminated:
             if monitor.failed is not None:
                 break
-            if args.ipc and time.monotonic() - beat_at >= HEARTBEAT_SECONDS:
+            if args.ipc and time.monotonic() - beat_at >= ipc.HEARTBEAT_SECONDS:
                 # alive only while the pipeline still cycles (it does at least once a second, or is paused)
                 if monitor.cycles != beat_cycles or monitor.status.state == "paused":
                     say(ipc.alive_line())
