@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 
 from .harness import lines, probe_line
 from .proc import watch
@@ -65,6 +66,18 @@ def test_ipc_protocol_round_trips_and_ignores_garbage():
     assert ipc.decode(ipc.warning_line("w")) == ("warning", "w")
     for junk in ("", "not json", '{"t": "batch"}', '{"t": "status", "state": 1}', "[1, 2]", '{"t": "other"}'):
         assert ipc.decode(junk) is None
+
+
+def test_ipc_commands_round_trip_and_ignore_garbage():
+    """The app's half writes what the monitor's half reads; anything else on stdin is no command."""
+    from ghostwatch.ingest import ipc
+
+    for command in (ipc.PAUSE, ipc.RESUME, ipc.STOP):
+        assert ipc.read_command(ipc.command_line(command).decode()) == command
+    for junk in ("", "\n", "Pause\n", "stop now\n", "quit\n"):
+        assert ipc.read_command(junk) is None
+    with pytest.raises(ValueError):
+        ipc.command_line("reboot")
 
 
 def test_a_broken_history_database_is_one_clear_line(tmp_path):

@@ -66,7 +66,7 @@ class AppSettings:
 
     def monitor_args(self, folders: list[str], data_dir: str, import_history: bool = False,
                      retention_days: int | None = None) -> list[str]:
-        """The one place settings become the monitor's `watch --ipc` arguments (parsed back by cli.py; a test
+        """The one place settings become the monitor's `watch --ipc` arguments (parsed back by cli/options.py; a test
         round-trips every value the settings dialog accepts)."""
         args = ["watch", "--ipc", "--data-dir", data_dir, "--region", self.home_region, "--retention-days",
                 str(self.retention_days if retention_days is None else retention_days)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from .netaddr import Networks
+
 FIREWALLS = {"nftables": "nftables (Debian, Ubuntu, FreePBX 17)", "iptables": "iptables",
              "ufw": "ufw (Ubuntu)", "windows": "Windows Defender Firewall (PowerShell as administrator)"}
 
@@ -34,7 +36,7 @@ def allow_only(trusted: list[str] | tuple[str, ...], sip_ports: list[int] | tupl
 
     Raises ValueError for an empty or invalid network list (the text comes from settings, never from a log).
     """
-    nets = [ipaddress.ip_network(n.strip(), strict=False) for n in trusted if n.strip()]
+    nets = Networks.parse(trusted).networks
     if not nets:
         raise ValueError("add your office network and your provider's addresses as trusted networks first")
     ports = sorted({int(p) for p in sip_ports if 0 < int(p) < 65536}) or [5060]

@@ -6,7 +6,9 @@ only their ids travel: the range of the new ones, and the ids of those updated i
 the attempt, or its source's run turned out to be an attack); past `MAX_UPDATED` only their count. A heartbeat
 (`alive`, every ~2 s while the pipeline cycles) lets the app tell a stuck monitor from a quiet one. Commands
 arrive on stdin, one word per line: `pause`, `resume`, `stop`; end of input (the app went away) also stops the
-monitor.
+monitor. Both halves live here: the monitor's (`cli/watch.py`) writes messages with the `*_line` functions and reads
+commands with `read_command`; the app's (`ui/monitor_process.py`) writes commands with `command_line` and reads
+messages with `decode`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from .follow import Problem
 from .pipeline import Batch, MonitorStatus, Progress
 
 MAX_UPDATED = 500
+HEARTBEAT_SECONDS = 2.0  # the monitor says `alive` this often while its pipeline cycles
+PAUSE, RESUME, STOP = "pause", "resume", "stop"  # the app's commands
+COMMANDS = frozenset({PAUSE, RESUME, STOP})
 
 
+# -- the monitor's half: messages out, commands in -------------------------------------------------------------
 def batch_line(batch: Batch) -> str:
     new = [eid for i, eid in enumerate(batch.ids) if batch.is_new(i)]
     updated = [eid for i, eid in enumerate(batch.ids) if not batch.is_new(i)]
@@ -48,6 +54,20 @@ def warning_line(message: str) -> str:
 def alive_line() -> str:
     """The monitor's heartbeat: its pipeline has looked at the files since the last one (a stuck one stays silent)."""
     return '{"t": "alive"}'
+
+
+def read_command(line: str) -> str | None:
+    """The command on one line of the monitor's stdin (PAUSE, RESUME or STOP); None for anything else."""
+    word = line.strip()
+    return word if word in COMMANDS else None
+
+
+# -- the app's half: commands out, messages in -----------------------------------------------------------------
+def command_line(command: str) -> bytes:
+    """One command for the monitor's stdin."""
+    if command not in COMMANDS:
+        raise ValueError(f"not a monitor command: {command!r}")
+    return f"{command}\n".encode()
 
 
 def decode(line: str) -> tuple[str, Any] | None:

@@ -69,10 +69,10 @@ class MonitorProcess(QObject):
         return int(self.process.processId())
 
     def pause(self) -> None:
-        self.process.write(b"pause\n")
+        self.process.write(ipc.command_line(ipc.PAUSE))
 
     def resume(self) -> None:
-        self.process.write(b"resume\n")
+        self.process.write(ipc.command_line(ipc.RESUME))
 
     def stop(self, timeout_ms: int = 15000) -> None:
         """Ask the monitor to finish its batch and exit; it commits nothing half-way, so a kill is safe too."""
@@ -80,7 +80,7 @@ class MonitorProcess(QObject):
         self.watchdog.stop()
         if self.process.state() == QProcess.ProcessState.NotRunning:
             return
-        self.process.write(b"stop\n")
+        self.process.write(ipc.command_line(ipc.STOP))
         self.process.closeWriteChannel()
         if not self.process.waitForFinished(timeout_ms):
             self.process.kill()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.app_settings import AppSettings
 from ..core.hours import Hours
+from ..core.netaddr import Networks
 from ..core.notify_policy import LEVEL_LABELS
 from .theme import WrapLabel, plain_label
 
@@ -58,7 +58,7 @@ def network_problem(lines: list[str]) -> str:
     """A sentence about the first line that is not a network or address, or ""."""
     for line in lines:
         try:
-            ipaddress.ip_network(line, strict=False)
+            Networks.parse([line])  # the parser the settings and the monitor's --trusted use
         except ValueError:
             return (f"“{line}” is not a network or address. Write it like 192.168.1.0/24 (a network) or "
                     f"203.0.113.10 (one address).")

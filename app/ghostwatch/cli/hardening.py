@@ -8,55 +8,31 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from .core.firewall import FIREWALLS
-from .core.text import display_text
+from ..core.firewall import FIREWALLS, allow_only
+from ..core.text import display_text
+from .options import EXIT_FOUND, EXIT_OK, UsageError, trusted_networks, trusted_texts
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 _MARKS = {"pass": "ok", "fail": "FIX", "cannot_tell": "??", "manual": "--", "done": "ok"}
 
 
-def add_parsers(sub) -> None:
-    a = sub.add_parser("audit", help="check a PBX configuration directory against the hardening checklist")
-    a.add_argument("config_dir", metavar="CONFIG_DIR",
-                   help="e.g. /etc/asterisk or /etc/freeswitch, or an archive of it (.tar.gz, .zip)")
-    a.add_argument("--json", action="store_true", help="print one JSON document with stable step ids")
-    a.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
-    a.add_argument("--firewall", choices=sorted(FIREWALLS),
-                   help="print firewall rules that let SIP and RTP in only from the --trusted networks")
-    a.add_argument("--trusted", action="append", default=[], metavar="CIDR",
-                   help="your office LAN and your provider's addresses (repeat, or separate with commas)")
-    a.add_argument("--rtp", default="10000-20000", metavar="LOW-HIGH", help="the PBX's RTP port range")
-
-    t = sub.add_parser("selftest", help="send your own PBX one scanner-like OPTIONS and INVITE and report its answers")
-    t.add_argument("target", metavar="ADDRESS[:PORT]", help="the PBX's address on your network (private or loopback)")
-    t.add_argument("--consent", action="store_true",
-                   help="required: you own this PBX and agree that GhostWatch sends it two SIP requests")
-    t.add_argument("--json", action="store_true", help="print the result as JSON")
-
-    r = sub.add_parser("rang", help="a phone rang and nobody was there: did the PBX see that call?")
-    r.add_argument("when", metavar="WHEN", help="when it rang: 'HH:MM' (today) or 'YYYY-MM-DD HH:MM'")
-    r.add_argument("--data-dir", metavar="DIR", help="the history's data directory (default: the usual one)")
-    r.add_argument("--json", action="store_true", help="print the answer as JSON")
-
-
-def cmd_audit(args: argparse.Namespace, out: TextIO, usage_error) -> int:
-    from .core.firewall import allow_only
-    from .core.hardening.audit import AuditError, run_audit
-    from .core.hardening.progress import pbx_key, step_states
-    from .core.hardening.report_html import render_report
-    from .paths import resources_dir
+def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    from ..core.hardening.audit import AuditError, run_audit
+    from ..core.hardening.progress import pbx_key, step_states
+    from ..core.hardening.report_html import render_report
+    from ..paths import resources_dir
 
     try:
         result = run_audit(Path(args.config_dir), resources_dir())
     except AuditError as exc:
-        raise usage_error(f"ghostwatch audit: {exc}") from exc
+        raise UsageError(f"ghostwatch audit: {exc}") from exc
     if args.firewall:
-        trusted = [t for item in args.trusted for t in item.split(",") if t.strip()]
+        trusted = trusted_texts(args.trusted)
+        trusted_networks(trusted, "ghostwatch audit")  # a bad one is refused naming --trusted, as scan and watch do
         try:
             lo, _, hi = args.rtp.partition("-")
             rules = allow_only(trusted, result.sip_ports or [5060], (int(lo), int(hi)), args.firewall)
         except ValueError as exc:
-            raise usage_error(f"ghostwatch audit: --firewall: {exc}") from exc
+            raise UsageError(f"ghostwatch audit: --firewall: {exc}") from exc
         out.write(f"# {FIREWALLS[args.firewall]}: SIP on {', '.join(map(str, result.sip_ports or [5060]))} and RTP "
                   f"{args.rtp} only from {', '.join(trusted)}\n{rules}\n")
         return EXIT_OK
@@ -66,7 +42,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, usage_error) -> int:
         try:
             Path(args.html).write_text(html, encoding="utf-8")
         except OSError as exc:
-            raise usage_error(f"ghostwatch audit: cannot write {args.html}: {exc.strerror or exc}") from exc
+            raise UsageError(f"ghostwatch audit: cannot write {args.html}: {exc.strerror or exc}") from exc
     if args.json:
         out.write(json.dumps(result.to_json(), indent=1) + "\n")
     else:
@@ -75,7 +51,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, usage_error) -> int:
 
 
 def _print_audit(result, out: TextIO) -> None:
-    from .core.hardening.audit import PBX_LABELS
+    from ..core.hardening.audit import PBX_LABELS
 
     variants = f" ({', '.join(result.variants)})" if result.variants else ""
     out.write(f"GhostWatch hardening audit of {display_text(result.config_dir)}: "
@@ -99,8 +75,8 @@ def _print_audit(result, out: TextIO) -> None:
               f"{c['manual']} to check by hand.\n")
 
 
-def cmd_selftest(args: argparse.Namespace, out: TextIO, usage_error) -> int:
-    from .core.hardening.selftest import SelfTestRefused, check_target, run_selftest
+def cmd_selftest(args: argparse.Namespace, out: TextIO) -> int:
+    from ..core.hardening.selftest import SelfTestRefused, check_target, run_selftest
 
     try:
         check_target(args.target)
@@ -109,9 +85,9 @@ def cmd_selftest(args: argparse.Namespace, out: TextIO, usage_error) -> int:
                                   "it one SIP OPTIONS and one INVITE (a phone may ring for a moment)")
         result = run_selftest(args.target, consent=True)
     except SelfTestRefused as exc:
-        raise usage_error(f"ghostwatch selftest: {exc}") from exc
+        raise UsageError(f"ghostwatch selftest: {exc}") from exc
     except OSError as exc:
-        raise usage_error(f"ghostwatch selftest: cannot send to {args.target}: {exc.strerror or exc}") from exc
+        raise UsageError(f"ghostwatch selftest: cannot send to {args.target}: {exc.strerror or exc}") from exc
     if args.json:
         out.write(json.dumps(result.to_json(), indent=1) + "\n")
     else:
@@ -124,30 +100,30 @@ def cmd_selftest(args: argparse.Namespace, out: TextIO, usage_error) -> int:
     return EXIT_FOUND if result.verdict == "exposed" else EXIT_OK
 
 
-def cmd_rang(args: argparse.Namespace, out: TextIO, usage_error) -> int:
-    from .core.hardening.rang import explain_ring
-    from .paths import AppPaths
-    from .store.queries import HistoryReader
-    from .store.schema import StoreError
+def cmd_rang(args: argparse.Namespace, out: TextIO) -> int:
+    from ..core.hardening.rang import explain_ring
+    from ..paths import AppPaths
+    from ..store.queries import HistoryReader
+    from ..store.schema import StoreError
 
     when = _parse_when(args.when)
     if when is None:
-        raise usage_error("ghostwatch rang: give the time as HH:MM (today) or YYYY-MM-DD HH:MM")
+        raise UsageError("ghostwatch rang: give the time as HH:MM (today) or YYYY-MM-DD HH:MM")
     try:
         epoch = when.timestamp()
         datetime.fromtimestamp(epoch)
     except (OverflowError, ValueError, OSError):
         epoch = None
     if epoch is None or not 1970 <= when.year <= 9998:
-        raise usage_error(f"ghostwatch rang: {display_text(args.when.strip(), 40)} is not a time GhostWatch can have "
+        raise UsageError(f"ghostwatch rang: {display_text(args.when.strip(), 40)} is not a time GhostWatch can have "
                           "seen (give a date between 1970 and 9998)")
     path = AppPaths.default(args.data_dir).database
     if not path.exists():
-        raise usage_error(f"ghostwatch rang: no history yet in {path} (run the app or `ghostwatch watch` first)")
+        raise UsageError(f"ghostwatch rang: no history yet in {path} (run the app or `ghostwatch watch` first)")
     try:
         reader = HistoryReader(path)
     except (StoreError, OSError) as exc:
-        raise usage_error(f"ghostwatch rang: {exc}") from exc
+        raise UsageError(f"ghostwatch rang: {exc}") from exc
     try:
         answer = explain_ring(reader, epoch)
     finally:
