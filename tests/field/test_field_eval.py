@@ -67,9 +67,10 @@ def test_labels_are_well_formed(label: Label) -> None:
     if not label.excerpt.startswith("corpus:"):
         text = (FIELD / label.excerpt).read_text(encoding="utf-8")
         assert max(label.lines, default=0) <= text.count("\n")
-        # committed field lines only under a licence that allows it: GPL-compatible ones, or CC BY-SA (Asterisk
-        # documentation, Stack Exchange), whose excerpts stay separate data files under their own licence with
-        # attribution in their sidecar and README (aggregated, not merged into GPL-3.0+ code)
+        # committed field lines only under a licence that allows redistributing them: GPL-compatible ones, CC BY-SA
+        # (Asterisk documentation) or MPL-1.1 (Kazoo), whose excerpts stay separate data files under their own
+        # licence with attribution in their sidecar and README (aggregated, not merged into GPL-3.0+ code)
         if label.origin == "field":
             assert label.source.startswith("https://") and any(
-                lic in label.licence for lic in ("GPL-2.0-or-later", "GPL-3.0", "MIT", "BSD", "Apache-2.0", "CC BY-SA"))
+                lic in label.licence for lic in ("GPL-2.0-or-later", "GPL-3.0", "MIT", "BSD", "Apache-2.0", "CC BY-SA",
+                                                  "MPL-1.1"))
