@@ -1,9 +1,10 @@
-"""core/memo.py: the bounded memo table the hot paths share."""
+"""core/memo.py: the bounded memo table the hot paths share, and the caches that became it or `lru_cache`."""
 
 from __future__ import annotations
 
 import pytest
 
+from ghostwatch.core import classify, event_json, sipuri
 from ghostwatch.core.memo import Memo
 
 
@@ -77,3 +78,23 @@ def test_a_failing_make_stores_nothing():
 def test_maxsize_must_be_positive():
     with pytest.raises(ValueError):
         Memo(str, 0)
+
+
+def test_the_consolidated_caches_keep_their_bounds():
+    # lru_cache where the function is pure, Memo where a hit must stay a bare dict lookup or making needs more
+    assert sipuri.parse_name_addr.cache_info().maxsize == 1024
+    assert classify._reason.cache_info().maxsize == 2048
+    assert classify._tag_reason.cache_info().maxsize == 4096
+    assert event_json._TEXT.maxsize == event_json._REASONS.maxsize == 1024
+    for n in range(3000):
+        event_json._TEXT[f"value {n}"]
+    assert len(event_json._TEXT) <= 1024
+
+
+def test_shared_reasons_are_one_object_per_text():
+    a = classify._reason("flood", "too many")
+    assert classify._reason("flood", "too many") is a
+    tag = classify._tag_reason("auth_failure", "Wrong password")
+    assert tag is classify._tag_reason("auth_failure", "Wrong password")
+    assert tag is not None and tag.text.endswith("(Wrong password)")
+    assert classify._tag_reason("not_a_reason_tag", None) is None
