@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .correlate import Correlator
 from .events import Event, Evidence, Kind, Outcome, Reason, Record, Verdict, make_event
 from .netaddr import is_ip_literal, is_local
@@ -46,8 +48,6 @@ class Classifier:
         self.settings = settings
         self.signatures = signatures
         self.correlator = Correlator(settings.thresholds)
-        self._tag_reasons: dict[tuple[str, str | None], Reason] = {}
-        self._reasons: dict[tuple[str, str], Reason] = {}
         # The settings are frozen: test the networks' emptiness once, not for every record.
         self._trusted = settings.trusted if settings.trusted else None
         self._blocklist = settings.blocklist if settings.blocklist else None
@@ -79,7 +79,7 @@ class Classifier:
     def _rules(self, rec: Record, trusted: bool) -> list[Reason]:
         # Most records carry no user agent, display name or From host: each test is skipped unless it can match.
         sig = self.signatures
-        why = self._reason
+        why = _reason
         out: list[Reason] = []
         if rec.source_ip and self._blocklist is not None and rec.source_ip in self._blocklist:
             out.append(why("blocklisted", f"{rec.source_ip} is on your block list."))
@@ -108,7 +108,7 @@ class Classifier:
         for tag in rec.tags:
             if tag == "unknown_extension" and is_call and not external:
                 continue  # an office phone dialling a wrong number is nobody's business
-            reason = self._tag_reason(tag, rec.detail)
+            reason = _tag_reason(tag, rec.detail)
             if reason is not None:
                 out.append(reason)
         if is_call:
@@ -121,31 +121,8 @@ class Classifier:
                                                  f"through your PBX: toll fraud (calls you would pay for)."))
         return out
 
-    def _reason(self, code: str, text: str) -> Reason:
-        """One shared Reason per text: an attack repeats the same few thousand times, and shared objects let the
-        JSON encoder and the report reuse their work."""
-        key = (code, text)
-        reason = self._reasons.get(key)
-        if reason is None:
-            if len(self._reasons) >= 2048:
-                self._reasons.clear()
-            reason = self._reasons[key] = Reason(code, text)
-        return reason
-
-    def _tag_reason(self, tag: str, detail: str | None) -> Reason | None:
-        """The reason for a tag the parser vouched for; the same few texts repeat, so they are made once."""
-        key = (tag, detail)
-        reason = self._tag_reasons.get(key)
-        if reason is None:
-            if tag not in _TAG_TEXT:
-                return None
-            reason = Reason(tag, _TAG_TEXT[tag] + (f" ({detail})" if detail else ""))
-            if len(self._tag_reasons) < 4096:
-                self._tag_reasons[key] = reason
-        return reason
-
     def _call_rules(self, rec: Record, trusted: bool, external: bool) -> list[Reason]:
-        why = self._reason
+        why = _reason
         out: list[Reason] = []
         if rec.anonymous and not trusted:
             through = rec.outcome is not None and rec.outcome is not Outcome.REJECTED
@@ -233,3 +210,19 @@ def headline(reasons: tuple[Reason, ...] | list[Reason]) -> Reason | None:
     if not reasons:
         return None
     return min(reasons, key=lambda r: _HEADLINE_RANK.get(r.code, len(_HEADLINE_ORDER)))
+
+
+@lru_cache(maxsize=2048)
+def _reason(code: str, text: str) -> Reason:
+    """One shared Reason per text: an attack repeats the same few thousand times, and shared objects let the JSON
+    encoder and the report reuse their work."""
+    return Reason(code, text)
+
+
+@lru_cache(maxsize=4096)
+def _tag_reason(tag: str, detail: str | None) -> Reason | None:
+    """The reason for a tag the parser vouched for (None for a tag that is no reason); the same few texts repeat."""
+    text = _TAG_TEXT.get(tag)
+    if text is None:
+        return None
+    return Reason(tag, text + (f" ({detail})" if detail else ""))

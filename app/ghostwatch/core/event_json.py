@@ -10,29 +10,20 @@ from __future__ import annotations
 from json.encoder import encode_basestring_ascii as _s  # type: ignore[attr-defined]
 
 from .events import Event, Reason
+from .memo import Memo
 
 _MAX_CACHED = 1024
 
 
-class _Encoded(dict):
-    """JSON text of strings (and None), kept for the values that repeat; bounded."""
-
-    def __missing__(self, value: str | None) -> str:
-        text = "null" if value is None else _s(value)
-        if len(self) >= _MAX_CACHED:
-            self.clear()
-        self[value] = text
-        return text
-
-
-_TEXT = _Encoded()
-# Keyed by the reasons' identities (most Reason objects are shared: a classifier makes each text once); the
-# value keeps the tuple itself, so an identity cannot be reused by another object while its entry exists.
-_REASONS: dict[tuple[int, ...], tuple[tuple[Reason, ...], str]] = {}
-
-
 def _str(value: str | None) -> str:
     return "null" if value is None else _s(value)
+
+
+# JSON text of strings (and None), kept for the values that repeat: `_TEXT[value]` is one dict lookup on a hit.
+_TEXT: Memo[str | None, str] = Memo(_str, _MAX_CACHED)
+# Keyed by the reasons' identities (most Reason objects are shared: a classifier makes each text once); the
+# value keeps the tuple itself, so an identity cannot be reused by another object while its entry exists.
+_REASONS: Memo[tuple[int, ...], tuple[tuple[Reason, ...], str]] = Memo(maxsize=_MAX_CACHED)
 
 
 def _reasons(reasons: tuple[Reason, ...]) -> str:
@@ -41,10 +32,7 @@ def _reasons(reasons: tuple[Reason, ...]) -> str:
     if found is not None:
         return found[1]
     text = "[" + ", ".join(f'{{"code": {_s(r.code)}, "text": {_s(r.text)}}}' for r in reasons) + "]"
-    if len(_REASONS) >= _MAX_CACHED:
-        _REASONS.clear()
-    _REASONS[key] = (reasons, text)
-    return text
+    return _REASONS.keep(key, (reasons, text))[1]
 
 
 def _evidence(event: Event) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -16,20 +17,12 @@ class NameAddr(NamedTuple):
     host: str | None
 
 
-_CACHE: dict[str, NameAddr] = {}
-
-
+@lru_cache(maxsize=1024)
 def parse_name_addr(text: str | None) -> NameAddr:
     """Display name, user and host of a name-addr; the same few From/To values repeat, so results are kept."""
     if not text:
         return NameAddr(None, None, None)
-    found = _CACHE.get(text)
-    if found is None:
-        found = _parse(text)
-        if len(_CACHE) >= 1024:
-            _CACHE.clear()
-        _CACHE[text] = found
-    return found
+    return _parse(text)
 
 
 def _parse(text: str) -> NameAddr:

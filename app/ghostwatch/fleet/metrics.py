@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from .. import __version__
 from ..core.events import Event, Kind, Outcome, Verdict
+from ..core.memo import Memo
 from ..core.notify_policy import Notice, NotifyPolicy
 from . import FirstSeen
 
@@ -55,7 +56,12 @@ def monitor_state(status: Any) -> str:
 
 
 class WatchMetrics:
-    """The metrics registry of one watch, fed by the monitor's callbacks (any thread)."""
+    """The metrics registry of one watch, fed by the monitor's callbacks (any thread).
+
+    Two of its bounded tables are caches (`core/memo.py`: reason-code sets kept once, file labels by path); the
+    others are state, not caches, and stay hand-bounded: what was counted per event (`_judgements`, oldest event
+    forgotten first), active sources (`_active`, by recency and age) and lines counted per parser (`_read_to`)
+    would count differently if an entry were dropped out of order, and the first label names win for good."""
 
     def __init__(self, site: str, *, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -102,10 +108,10 @@ class WatchMetrics:
         self._lock = threading.RLock()
         self._first = FirstSeen()
         self._judgements: dict[int, tuple[Verdict | None, frozenset[str], bool]] = {}
-        self._codesets: dict[frozenset[str], frozenset[str]] = {}  # each combination of reason codes kept once
+        self._codesets: Memo[frozenset[str], frozenset[str]] = Memo(_itself, 4096)  # each set of codes once
         self._active: dict[str, float] = {}
         self._policy = NotifyPolicy("attack")
-        self._file_labels: dict[str, str] = {}
+        self._file_labels: Memo[str, str] = Memo(self._new_file_label, 4 * MAX_FILE_LABELS)  # by path
         self._file_names: set[str] = set()
         self._read_to: dict[int, tuple[Any, int]] = {}
         self._reason_labels: set[str] = set(KNOWN_REASONS)
@@ -171,9 +177,7 @@ class WatchMetrics:
             rang = True
         if eid:
             both = codes | new_codes
-            if len(self._codesets) > 4096:
-                self._codesets.clear()
-            self._judgements[eid] = (event.verdict, self._codesets.setdefault(both, both), rang)
+            self._judgements[eid] = (event.verdict, self._codesets[both], rang)
             if len(self._judgements) > MAX_REMEMBERED:
                 del self._judgements[next(iter(self._judgements))]
 
@@ -245,26 +249,22 @@ class WatchMetrics:
                 self._read_to[id(parser)] = (parser, end - 1)  # the parser is kept: its id is not reused
                 if len(self._read_to) > 4 * MAX_FILE_LABELS:
                     del self._read_to[next(iter(self._read_to))]
-            name = self._file_label(Path(ff.path))
+            name = self._file_labels[str(Path(ff.path))]
         fmt = str(parser.format)
         if lines:
             self.lines.labels(self.site, name, fmt).inc(lines)
         if skipped:
             self.skipped.labels(self.site, name, fmt).inc(skipped)
 
-    def _file_label(self, path: Path) -> str:
+    def _new_file_label(self, path: str) -> str:
+        """The `file` label of a log path: its logical name, or "other" once MAX_FILE_LABELS names are in use."""
         from ..ingest.reader import logical_name
 
-        name = self._file_labels.get(str(path))
-        if name is None:
-            name = logical_name(path)
-            if name not in self._file_names:
-                if len(self._file_names) >= MAX_FILE_LABELS:
-                    name = "other"
-                else:
-                    self._file_names.add(name)
-            if len(self._file_labels) < 4 * MAX_FILE_LABELS:
-                self._file_labels[str(path)] = name
+        name = logical_name(Path(path))
+        if name not in self._file_names:
+            if len(self._file_names) >= MAX_FILE_LABELS:
+                return "other"
+            self._file_names.add(name)
         return name
 
     def observe_commit(self, seconds: float) -> None:
@@ -358,3 +358,7 @@ def forward_collector(forwarder: Any, site: str) -> Collector:
             yield from (sent, dropped, waiting, up)
 
     return _Forward()
+
+
+def _itself(value: frozenset[str]) -> frozenset[str]:
+    return value

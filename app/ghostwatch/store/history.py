@@ -8,11 +8,13 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from ..core.correlate import FAILURE_TAGS
 from ..core.events import Event, Evidence, Kind, Outcome, Reason, Record, Verdict
+from ..core.memo import Memo
 from .disk import write_failure
 from .schema import connect
 
@@ -76,7 +78,7 @@ class History:
         self.path = Path(path)
         self.conn = connect(self.path)
         self._lock = threading.Lock()
-        self._reason_ids: dict[str, int] = {}
+        self._reason_ids: Memo[str, int] = Memo(self._reason_set_id, 20000)  # emptied on a rollback
 
     def close(self) -> None:
         with self._lock:
@@ -85,16 +87,13 @@ class History:
     def _with_reason_set(self, row: EventRow) -> EventRow:
         """Replace the reasons' JSON by the id of that set of reasons (a flood repeats a few sets millions of
         times; storing each once keeps rows small). Runs inside the commit's transaction."""
-        text = row.reasons_id
-        rid = self._reason_ids.get(text)
-        if rid is None:
-            found = self.conn.execute("SELECT id FROM reason_sets WHERE json = ?", (text,)).fetchone()
-            rid = found[0] if found else self.conn.execute("INSERT INTO reason_sets (json) VALUES (?)",
-                                                           (text,)).lastrowid
-            if len(self._reason_ids) > 20000:
-                self._reason_ids.clear()
-            self._reason_ids[text] = rid
-        return row._replace(reasons_id=rid)
+        return row._replace(reasons_id=self._reason_ids[row.reasons_id])
+
+    def _reason_set_id(self, text: str) -> int:
+        """The id of the reason set whose JSON is `text`, stored now if it is new (`_reason_ids` keeps them)."""
+        found = self.conn.execute("SELECT id FROM reason_sets WHERE json = ?", (text,)).fetchone()
+        return found[0] if found else self.conn.execute("INSERT INTO reason_sets (json) VALUES (?)",
+                                                        (text,)).lastrowid
 
     # -- positions ------------------------------------------------------------------------------------------
     def positions(self) -> dict[str, Position]:
@@ -284,18 +283,10 @@ class History:
                                     tuple(Reason(r["code"], r["text"]) for r in json.loads(reasons)), lines)
 
 
-_JSON_CACHE: dict[tuple, str] = {}
-
-
+@lru_cache(maxsize=4096)
 def _reasons_json(reasons: tuple) -> str:
     """JSON of a reasons tuple; a flood repeats the same few tuples, so they are encoded once."""
-    text = _JSON_CACHE.get(reasons)
-    if text is None:
-        text = json.dumps([x.to_json() for x in reasons])
-        if len(_JSON_CACHE) > 4096:
-            _JSON_CACHE.clear()
-        _JSON_CACHE[reasons] = text
-    return text
+    return json.dumps([x.to_json() for x in reasons])
 
 
 def _event_row(ev: Event, epoch: float) -> EventRow:

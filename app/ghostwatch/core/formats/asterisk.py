@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from functools import lru_cache
 
 from ..events import FIELDS, Kind, Outcome, Record, make_record
 from ..join import ENRICH_ONLY
@@ -32,7 +33,10 @@ if FIELDS != _RECORD_ORDER:  # `_record` builds records positionally
 FORMAT = "asterisk"
 SNIFF_LINES = 40
 SEEN_CHANNELS = 4096
-"""Calls remembered so that their later dialplan steps are not reported again: far more than run at once."""
+"""Calls remembered so that their later dialplan steps are not reported again: far more than run at once.
+
+The seen-channel tables are parser state, not caches (no `core/memo.py`): forgetting an entry changes what is
+reported (a call's later step would be reported again), so each forgets its oldest first, in arrival order."""
 
 _BRACKET_DATE = re.compile(r"\[(\d{4}-\d\d-\d\d[ T][\d:.,]+|[A-Z][a-z]{2} [ \d]?\d [\d:]{8}(?:[.,]\d+)?)\]")
 _VERBOSE = re.compile(r"^(?:\[[^\]]+\])?\s+(?:--|==) ")
@@ -112,7 +116,6 @@ class AsteriskParser(Parser):
         self.hit_patterns = (re.compile(rb"@(?:" + contexts + rb"):\d"),) if contexts else ()
         self._inbound = frozenset(self.signatures.inbound_contexts)
         self._deferrable = 0
-        self._entered_texts: dict[str, str] = {}
         self._seen_channels: OrderedDict[str, None] = OrderedDict()
         self._seen_raw: OrderedDict[bytes, None] = OrderedDict()  # the same channels as the log's bytes
         self._raw_chan: bytes | None = None
@@ -445,7 +448,7 @@ class AsteriskParser(Parser):
             self._seen_channels.popitem(last=False)
         rec = self._record(text, line_no, Kind.CALL, extension=m.group("exten"), context=ctx, channel=chan,
                            outcome=Outcome.UNKNOWN, anonymous=anonymous_chan or ip_named, external=True,
-                           from_host=peer if ip_named else None, method="INVITE", detail=self._entered(ctx),
+                           from_host=peer if ip_named else None, method="INVITE", detail=_entered(ctx),
                            refs=(f"chan:{chan}",))
         if rec.call_id:  # its "Nobody picked up" line is worth reading
             self._call_ids[rec.call_id.encode()] = None
@@ -457,14 +460,6 @@ class AsteriskParser(Parser):
             if len(self._seen_raw) > SEEN_CHANNELS:
                 self._seen_raw.popitem(last=False)
         return [rec]
-
-    def _entered(self, ctx: str) -> str:
-        detail = self._entered_texts.get(ctx)
-        if detail is None:
-            if len(self._entered_texts) >= 1024:
-                self._entered_texts.clear()
-            detail = self._entered_texts[ctx] = f"call entered the dialplan in context '{ctx}'"
-        return detail
 
     def _registered(self, text: str, msg: str, line_no: int) -> list[Record] | None:
         m = _REGISTERED.match(msg)
@@ -562,6 +557,12 @@ class AsteriskParser(Parser):
         recs = asterisk_sip_trace.parse_block(text, marker, head, body, self.file, line_no, time, epoch,
                                               self.signatures)
         return recs, nxt  # the request's notice, if any, joins it by its Call-ID (core/join.py)
+
+
+@lru_cache(maxsize=1024)
+def _entered(ctx: str) -> str:
+    """The detail of a call entering the dialplan in `ctx` (a few contexts repeat for every call)."""
+    return f"call entered the dialplan in context '{ctx}'"
 
 
 def _cut(body: str) -> bool:

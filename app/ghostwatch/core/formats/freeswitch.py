@@ -23,6 +23,8 @@ from .fixed import SYSLOG_HEAD, addr_between
 
 FORMAT = "freeswitch"
 REMEMBERED_CALLS = 4096
+"""Calls remembered by UUID and channel name. Parser state, not a cache (no `core/memo.py`): a forgotten call's
+later lines lose their address, so the least recently seen call is forgotten first, one at a time."""
 
 _PREFIX = re.compile(
     "(?:" + SYSLOG_HEAD + ")?"
