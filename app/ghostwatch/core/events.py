@@ -22,13 +22,14 @@ class Verdict(StrEnum):
     SUSPICIOUS = "suspicious"
     NORMAL = "normal"
 
-    @property
-    def rank(self) -> int:
-        """Severity for ordering: ghost and attack outrank suspicious, which outranks normal."""
-        return _RANK[self]
+    rank: int
+    """Severity for ordering: ghost and attack outrank suspicious, which outranks normal (a plain attribute of each
+    member, set below: read for every event of a scan)."""
 
 
 _RANK = {Verdict.NORMAL: 0, Verdict.SUSPICIOUS: 1, Verdict.ATTACK: 2, Verdict.GHOST: 3}
+for _member, _rank in _RANK.items():
+    _member.rank = _rank
 
 
 class Outcome(StrEnum):

@@ -187,11 +187,8 @@ class Joiner:
         call = rec.kind is Kind.CALL
         fallback = None if call or epoch is None or not rec.extension else (rec.extension, int(epoch))
         keys = strong + weak + (fallback,) if fallback is not None else strong + weak
+        attempt = self._find(rec, strong, weak, fallback) if keys else None
         by_key = self._by_key
-        if not keys:
-            attempt = None
-        else:
-            attempt = self._find(rec, strong, weak, fallback)
         if attempt is None:
             if ENRICH_ONLY in rec.tags:
                 return None, False
@@ -242,20 +239,29 @@ class Joiner:
         now = self.now if now is None else now
         closed: list[Attempt] = []
         others, calls = self.others, self.calls
-        while others and others[0].last + ATTEMPT_WINDOW < now:
+        horizon = now - ATTEMPT_WINDOW
+        stale = 0
+        while others and others[0].last < horizon:
             attempt = others.popleft()
             if attempt.closed:
                 continue
             if attempt.record.kind is Kind.CALL:  # became a call when a call's line joined it: wait as one
                 calls.append(attempt)
                 continue
-            self._close(attempt)
+            attempt.closed = True  # `_close`, inlined: this runs for most attempts of a scan
+            stale += len(attempt.keys)
             closed.append(attempt)
-        while calls and calls[0].last + CALL_WINDOW < now:
+        horizon = now - CALL_WINDOW
+        while calls and calls[0].last < horizon:
             attempt = calls.popleft()
             if not attempt.closed:
-                self._close(attempt)
+                attempt.closed = True
+                stale += len(attempt.keys)
                 closed.append(attempt)
+        if closed:
+            self.open -= len(closed)
+            self._stale += stale
+            self._compact()
         return closed
 
     def drain(self) -> list[Attempt]:
@@ -273,6 +279,9 @@ class Joiner:
         attempt.closed = True
         self.open -= 1
         self._stale += len(attempt.keys)
+        self._compact()
+
+    def _compact(self) -> None:
         if self._stale > 4 * len(self._by_key) // 5 + 1000:  # mostly closed attempts: rebuild the index
             self._by_key = {k: a for k, a in self._by_key.items() if not a.closed}
             self._stale = 0

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 from .classify import Classifier
 from .episodes import EPISODE_GAP, Episodes
-from .events import Record
+from .events import Record, Verdict
 from .join import Attempt, Joiner
+from .netaddr import is_local
 from .settings import DetectionSettings
 from .signatures import Signatures
 
@@ -36,11 +37,17 @@ class Judge:
             return _NOTHING
         merged = attempt.record
         ip = merged.source_ip
-        trusted = ip in self._trusted if (ip is not None and self._trusted is not None) else False
-        if not attempt.observed and ip is not None:
+        if ip is None:
+            attempt.event = self._judge(merged, attempt.behaviour, False, () if created else attempt.evidence)
+            return [(attempt, created)]  # nobody's run
+        trusted = ip in self._trusted if self._trusted is not None else False
+        if not attempt.observed:
             attempt.observed = True
             attempt.behaviour = tuple(self._observe(merged, trusted))
         event = self._judge(merged, attempt.behaviour, trusted, () if created else attempt.evidence)
+        if event[1] is _NORMAL and is_local(ip):  # an office phone's day is nobody's run (Episodes.see)
+            attempt.event = event
+            return [(attempt, created)]
         event, upgraded = self._see(attempt, event, attempt.first, created, trusted)
         attempt.event = event
         if upgraded:
@@ -59,3 +66,4 @@ class Judge:
 
 
 _NOTHING: list = []  # shared, never changed
+_NORMAL = Verdict.NORMAL
