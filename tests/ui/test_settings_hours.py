@@ -50,6 +50,22 @@ def test_night_shift_hours_in_the_dialog_mark_the_right_calls(qtbot):
     d.accept()
     hours = d.settings.detection().office_hours
     assert hours == Hours(22, 6) and 23 in hours and 12 not in hours
+    # the dialog says under the field which way round the span is read, with an hour on each side
+    assert office.meaning.text() == ("The office is open 22:00\u201305:59 (overnight). A call at 22:00 is within "
+                                     "office hours; one at 06:00 is marked \u201coutside office hours\u201d.")
+    office.start.setValue(6)
+    office.end.setValue(22)
+    assert office.meaning.text().startswith("The office is open 06:00\u201321:59. A call at 06:00 is within")
+    office.end.setValue(6)
+    assert "no time at all" in office.meaning.text()  # an empty span is explained at once, not only on saving
+    office.on.setChecked(False)
+    assert office.meaning.text() == "Off: the time of day of a call is not judged."
+    quiet = d.editors["quiet_hours"]
+    quiet.on.setChecked(True)
+    quiet.start.setValue(22)
+    quiet.end.setValue(7)
+    assert quiet.meaning.text() == ("No notifications 22:00\u201306:59 (overnight), except a possible break-in; at "
+                                    "07:00 they come again.")
 
 
 CANDIDATE_NETWORKS = ["192.168.1.0/24", "10.0.0.1", " 172.16.0.0/12 ", "2001:db8::/32", "::1", "10.0.0.1, 10.0.0.2",

@@ -38,6 +38,16 @@ class Hours:
     def wraps(self) -> bool:
         return self.end < self.start
 
+    def span_text(self) -> str:
+        """`22:00-05:59 (overnight)`: the span as a person reads it."""
+        last = (self.end - 1) % 24
+        return f"{self.start:02d}:00\u2013{last:02d}:59" + (" (overnight)" if self.wraps else "")
+
+    def outside_example(self) -> int:
+        """An hour of the day that is not inside (the hour the span ends at)."""
+        return self.end % 24
+
+
     @classmethod
     def parse(cls, text: str) -> Hours:
         """`START-END` in whole hours ("8-18", "22-6"); ValueError with a message for people otherwise."""
@@ -60,3 +70,18 @@ class Hours:
         if isinstance(value, (list, tuple)) and len(value) == 2:
             return cls(*value)
         raise ValueError(f"cannot read {value!r} as hours (give START-END, e.g. 8-18)")
+
+
+def describe(kind: str, hours: Hours | None) -> str:
+    """What a setting of hours means, in one sentence, with an example hour on each side: the settings dialog shows
+    it under the field, so that 22 to 6 can never be read the wrong way round."""
+    if kind == "office_hours":
+        if hours is None:
+            return "Off: the time of day of a call is not judged."
+        inside = hours.start
+        return (f"The office is open {hours.span_text()}. A call at {inside:02d}:00 is within office hours; one at "
+                f"{hours.outside_example():02d}:00 is marked \u201coutside office hours\u201d.")
+    if hours is None:
+        return "Off: notifications at any hour."
+    return (f"No notifications {hours.span_text()}, except a possible break-in; at "
+            f"{hours.outside_example():02d}:00 they come again.")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.app_settings import AppSettings
-from ..core.hours import Hours
+from ..core.hours import Hours, describe
 from ..core.netaddr import Networks
 from ..core.notify_policy import LEVEL_LABELS
 from .theme import WrapLabel, plain_label
@@ -74,12 +74,17 @@ def folder_problem(lines: list[str]) -> str:
 
 
 class _Hours(QWidget):
-    """Office or quiet hours: an `Hours` span, which may wrap past midnight (22 to 6 is a night)."""
+    """Office or quiet hours: an `Hours` span, which may wrap past midnight (22 to 6 is a night), and a sentence
+    under it that says what the span means with an hour on each side."""
 
-    def __init__(self, value: Hours | None, label: str) -> None:
+    def __init__(self, value: Hours | None, label: str, name: str) -> None:
         super().__init__()
         self.label = label
-        lay = QHBoxLayout(self)
+        self.name = name
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        row = QWidget()
+        lay = QHBoxLayout(row)
         lay.setContentsMargins(0, 0, 0, 0)
         self.on = QCheckBox("from")
         self.start = QSpinBox()
@@ -95,6 +100,20 @@ class _Hours(QWidget):
         lay.addWidget(self.end)
         lay.addWidget(plain_label("o'clock"))
         lay.addStretch(1)
+        outer.addWidget(row)
+        self.meaning = WrapLabel()
+        self.meaning.setStyleSheet("color: #546e7a;")
+        outer.addWidget(self.meaning)
+        for signal in (self.on.toggled, self.start.valueChanged, self.end.valueChanged):
+            signal.connect(self._explain)
+        self._explain()
+
+    def _explain(self) -> None:
+        try:
+            text = describe(self.name, self.value())
+        except ValueError as exc:
+            text = str(exc)
+        self.meaning.setText(text)
 
     def value(self) -> Hours | None:
         """The span chosen, or None when off; ValueError (naming the field) for an empty span."""
@@ -161,7 +180,7 @@ class SettingsDialog(QDialog):
                 editor.setCurrentIndex(max(0, editor.findData(value)))
                 shown = editor
             elif kind == "hours":
-                editor = _Hours(value, f.metadata["label"])
+                editor = _Hours(value, f.metadata["label"], f.name)
                 shown = editor
             else:  # days
                 editor = QSpinBox()
