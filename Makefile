@@ -38,6 +38,7 @@ eval: $(STAMP)
 ## make bench: speed and memory (results go to docs/benchmarks.md by hand, with the command that made them)
 bench: $(STAMP)
 	$(BIN)/python bench/scan_throughput.py
+	$(BIN)/python bench/join_cost.py
 	$(BIN)/python bench/import_vs_scan.py
 	$(BIN)/python bench/live_monitor.py
 	$(BIN)/python bench/store_queries.py
