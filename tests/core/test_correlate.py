@@ -8,8 +8,6 @@ import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from ghostwatch.core.correlate import Correlator, span
 from ghostwatch.core.events import Kind, Record
 from ghostwatch.core.numbers import looks_international
@@ -235,9 +233,6 @@ def test_correlation_knows_a_renewing_phone_calling_abroad():
     assert got == [[], [], []]
 
 
-@pytest.mark.xfail(strict=True, reason="core/classify.py (the lead's, merged from main at f8c3412) calls every "
-                                       "challenged INVITE abroad from an outside address toll fraud, a remote phone "
-                                       "known by its renewals too; the correlation's own rule exempts known devices")
 def test_a_renewing_phone_calling_abroad_is_not_toll_fraud(tmp_path):
     assert {e["verdict"] for e in run(tmp_path, REMOTE_PHONE_CALLS_ABROAD, "phone.log")} <= {"normal"}
 

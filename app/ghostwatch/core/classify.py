@@ -139,8 +139,9 @@ class Classifier:
         # logged in on an extension from outside: FreeSWITCH's "Processing 1001 <1001>->00972... in context default")
         placed = (rec.outcome is not Outcome.REJECTED and rec.source_ip is not None and rec.context is not None
                   and rec.context not in self.signatures.inbound_contexts and rec.context != "public")
-        if (external and not trusted and ((rec.outcome is Outcome.REJECTED and (rec.anonymous or rec.source_ip))
-                                          or placed)
+        refused = rec.outcome is Outcome.REJECTED and not rec.challenge  # a password challenge is no refusal: a
+        # known phone's call abroad starts with one too (a stranger's challenged INVITE: core/correlate.py)
+        if (external and not trusted and ((refused and (rec.anonymous or rec.source_ip)) or placed)
                 and looks_international(rec.extension, self.settings.thresholds.toll_fraud_digits)):
             out.append(why("toll_fraud_attempt", f"An outsider tried to dial {rec.extension} through your PBX: "
                                                  f"toll fraud (calls you would pay for)."))

@@ -284,8 +284,10 @@ class Correlator:
         # An outside address that never logged in from here (FreeSWITCH logs no successful REGISTER: a device that
         # renews its registration is known the same way).
         stranger = st.outside and not trusted and not st.logged_in and not st.renewing
-        if (address and stranger and account and rec.method == "INVITE" and kind is not Kind.CALL
+        if (address and stranger and account and rec.method == "INVITE" and (kind is not Kind.CALL or rec.challenge)
                 and (failed or rec.challenge) and looks_international(account, t.toll_fraud_digits)):
+            # (a challenged INVITE is the first step of every call a registered phone makes: only a stranger's is
+            # toll fraud, which only correlation can tell; core/classify.py leaves challenges to this rule)
             # FreeSWITCH names the dialled number in its challenge and auth-failure lines: a stranger dialling
             # abroad without a valid login is after calls the office pays for.
             reasons.append(Reason("toll_fraud_attempt", f"An outsider tried to dial {_short(account)} through your "
