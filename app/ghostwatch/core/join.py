@@ -67,6 +67,14 @@ def join_keys(rec: Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if fmt.startswith("freeswitch") and _is_uuid(call_id):
             return ("fs:" + call_id,), ()
         return (), ("sip:" + call_id,)
+    if (refs and fmt == "asterisk" and call_id and len(call_id) == 10 and call_id.startswith("C-")
+            and refs[0] == "ast:" + call_id):
+        # Asterisk's usual lines: the `[C-…]` call id as ref and call id, a dialplan step's channel as ref too
+        n = len(refs)
+        if n == 1:
+            return ((refs[0], "chan:" + channel) if channel and rec.kind is Kind.CALL else refs), ()
+        if n == 2 and channel and rec.kind is Kind.CALL and refs[1] == "chan:" + channel:
+            return refs, ()
     strong: list[str] = []
     weak: list[str] = []
     for ref in refs:
