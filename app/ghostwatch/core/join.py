@@ -169,7 +169,8 @@ class Joiner:
     differ; calls never join that way.
 
     Built for `scan`'s pace (a few microseconds a line): open attempts wait in two queues by when they were last
-    touched (calls, with their long window, apart from the rest); the key index forgets closed attempts lazily."""
+    touched (calls, with their long window, apart from the rest); a closed attempt leaves the key index at once (an
+    index that forgot them lazily kept thousands of finished attempts and their lines alive)."""
 
     def __init__(self, start_id: int = 1, capacity: int = 100_000) -> None:
         self._ids = count(start_id)
@@ -178,7 +179,6 @@ class Joiner:
         self.others: deque[Attempt] = deque()
         self.open = 0
         self._by_key: dict = {}
-        self._stale = 0                                          # index entries of closed attempts
         self.now = float("-inf")
         self.joined = 0                                          # lines that joined an existing attempt
 
@@ -248,7 +248,8 @@ class Joiner:
         closed: list[Attempt] = []
         others, calls = self.others, self.calls
         horizon = now - ATTEMPT_WINDOW
-        stale = 0
+        by_key = self._by_key
+        get = by_key.get
         while others and others[0].last < horizon:
             attempt = others.popleft()
             if attempt.closed:
@@ -257,19 +258,20 @@ class Joiner:
                 calls.append(attempt)
                 continue
             attempt.closed = True  # `_close`, inlined: this runs for most attempts of a scan
-            stale += len(attempt.keys)
+            for key in attempt.keys:
+                if get(key) is attempt:
+                    del by_key[key]
             closed.append(attempt)
         horizon = now - CALL_WINDOW
         while calls and calls[0].last < horizon:
             attempt = calls.popleft()
             if not attempt.closed:
                 attempt.closed = True
-                stale += len(attempt.keys)
+                for key in attempt.keys:
+                    if get(key) is attempt:
+                        del by_key[key]
                 closed.append(attempt)
-        if closed:
-            self.open -= len(closed)
-            self._stale += stale
-            self._compact()
+        self.open -= len(closed)
         return closed
 
     def drain(self) -> list[Attempt]:
@@ -286,13 +288,10 @@ class Joiner:
             return
         attempt.closed = True
         self.open -= 1
-        self._stale += len(attempt.keys)
-        self._compact()
-
-    def _compact(self) -> None:
-        if self._stale > 4 * len(self._by_key) // 5 + 1000:  # mostly closed attempts: rebuild the index
-            self._by_key = {k: a for k, a in self._by_key.items() if not a.closed}
-            self._stale = 0
+        by_key = self._by_key
+        for key in attempt.keys:
+            if by_key.get(key) is attempt:
+                del by_key[key]
 
 
 def _conflict(have: list, keys: tuple[str, ...]) -> bool:
