@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 
 from ghostwatch.cli import build_parser, detection_settings
 from ghostwatch.core.app_settings import AppSettings, SettingsStore
-from ghostwatch.core.hours import Hours
+from ghostwatch.core.hours import Hours, describe
 from ghostwatch.core.notify_policy import NotifyPolicy
 from ghostwatch.core.settings import DetectionSettings
 
@@ -120,3 +121,22 @@ def test_the_monitor_process_starts_with_night_shift_hours(tmp_path):
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert sum(json.loads(line)["n"] for line in proc.stdout.splitlines() if '"t": "batch"' in line) == 2
+
+
+def test_the_sentence_under_each_hours_field_never_contradicts_the_classifier():
+    for start in range(24):
+        for end in range(1, 25):
+            if start == end:
+                continue
+            hours = Hours(start, end)
+            office = describe("office_hours", hours)
+            quiet = describe("quiet_hours", hours)
+            if end % 24 == start:  # 0 to 24: every hour inside
+                assert "around the clock" in office and "at any hour" in quiet
+                assert all(h in hours for h in range(24))
+                continue
+            inside, outside = (int(h) for h in re.findall(r"at (\d\d):00", office))
+            assert inside in hours and outside not in hours, office
+            assert int(re.findall(r"at (\d\d):00 they come again", quiet)[0]) not in hours, quiet
+            assert ("overnight" in office) == hours.wraps
+    assert describe("office_hours", None).startswith("Off") and describe("quiet_hours", None).startswith("Off")

@@ -75,13 +75,18 @@ class Hours:
 def describe(kind: str, hours: Hours | None) -> str:
     """What a setting of hours means, in one sentence, with an example hour on each side: the settings dialog shows
     it under the field, so that 22 to 6 can never be read the wrong way round."""
+    whole_day = hours is not None and hours.end % 24 == hours.start
     if kind == "office_hours":
         if hours is None:
             return "Off: the time of day of a call is not judged."
+        if whole_day:
+            return "The office is open around the clock: no call is outside office hours."
         inside = hours.start
         return (f"The office is open {hours.span_text()}. A call at {inside:02d}:00 is within office hours; one at "
                 f"{hours.outside_example():02d}:00 is marked \u201coutside office hours\u201d.")
     if hours is None:
         return "Off: notifications at any hour."
+    if whole_day:
+        return "No notifications at any hour, except a possible break-in."
     return (f"No notifications {hours.span_text()}, except a possible break-in; at "
             f"{hours.outside_example():02d}:00 they come again.")
