@@ -257,3 +257,25 @@ def test_every_page_says_where_it_is_and_reads_as_words(qtbot, tmp_path):
     assert not w.summary.findChildren(QPlainTextEdit)  # the summary is words, not a monospaced table
     for button in w.findChildren(QAbstractButton):
         assert "(s)" not in button.text()
+
+
+def test_a_background_job_hands_over_the_exception_itself(qtbot):
+    # The slot tells by the exception's type what happened (issue 16): an error written for people is shown in its
+    # own words, anything else (a bug) with its type, never parsed back out of a string.
+    from ghostwatch.core.hardening.audit import AuditError
+    from ghostwatch.ui.background import Job, failure_text
+
+    def broken() -> None:
+        raise KeyError("pjsip")
+
+    def refused() -> None:
+        raise AuditError("no such directory: /x")
+
+    for fn, kind in ((broken, KeyError), (refused, AuditError)):
+        job = Job(fn)
+        with qtbot.waitSignal(job.failed, timeout=5000) as caught:
+            job.start()
+        exc = caught.args[0]
+        assert type(exc) is kind and not job.running
+    assert failure_text(AuditError("no such directory: /x"), (AuditError,)) == "no such directory: /x"
+    assert failure_text(KeyError("pjsip"), (AuditError,)) == "KeyError: 'pjsip'"

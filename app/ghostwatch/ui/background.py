@@ -11,11 +11,20 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
+def failure_text(exc: BaseException, expected: tuple[type[BaseException], ...] = ()) -> str:
+    """How a failed job is told to people: an expected error in its own words (they are written for people), anything
+    else with its type too (a bug, still shown rather than swallowed)."""
+    if isinstance(exc, expected):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 class Job(QObject):
-    """One background call. Connect `finished` / `failed` to slots of GUI objects before `start()`."""
+    """One background call. Connect `finished` (its result) / `failed` (the exception object itself, for the slot to
+    tell by its type what happened) to slots of GUI objects before `start()`."""
 
     finished = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         super().__init__()  # no parent: the job outlives a window closed while it runs; Qt drops the connection
@@ -31,7 +40,7 @@ class Job(QObject):
             result = self._fn()
         except Exception as exc:  # reported to the user as a message, never a crash
             self.running = False
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(exc)
         else:
             self.running = False
             self.finished.emit(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime, QTimeZone, Slot
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ...core.hardening.rang import PBX_STEPS, PHONE_STEPS
 from ...core.text import display_text
-from ..background import Job
+from ..background import Job, failure_text
 from ..theme import WrapLabel, count_words, plain_label, when_long
 
 if TYPE_CHECKING:
@@ -140,10 +141,10 @@ class RangDialog(QDialog):
         self.answer.setText(text)
         self.go.setVisible(bool(self.steps))
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
+    @Slot(object)
+    def _failed(self, exc: Exception) -> None:
         self.look.setEnabled(True)
-        self.answer.setText(f"Could not read the history: {message}")
+        self.answer.setText(f"Could not read the history: {failure_text(exc, (OSError, sqlite3.Error))}")
 
     def _go(self) -> None:
         self.accept()
@@ -208,8 +209,8 @@ class SelfTestDialog(QDialog):
                             for p in result.probes)
         self.answer.setText(f"{result.summary}\n\n{answers}")
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
+    @Slot(object)
+    def _failed(self, exc: Exception) -> None:
         self.run.setEnabled(self.consent.isChecked())
-        self.answer.setText(f"The test could not run: {message}")
+        self.answer.setText(f"The test could not run: {failure_text(exc, (OSError,))}")
 

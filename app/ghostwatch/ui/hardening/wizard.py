@@ -14,12 +14,12 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QWidget, QWizard
 
-from ...core.hardening.audit import PBX_LABELS, AuditResult, default_config_dir, run_audit
+from ...core.hardening.audit import PBX_LABELS, AuditError, AuditResult, default_config_dir, run_audit
 from ...core.hardening.checklist import Step
 from ...core.hardening.progress import Progress, load_progress, pbx_key, save_progress, step_states
 from ...core.hardening.report_html import render_report
 from ...core.text import display_text
-from ..background import Job
+from ..background import Job, failure_text
 from ..theme import count_words
 from .dialogs import RangDialog, SelfTestDialog
 from .pages import IntroPage, StepPage, SummaryPage
@@ -138,11 +138,10 @@ class HardeningWizard(QWizard):
         self._refresh_current()
         self.checked.emit()
 
-    @Slot(str)
-    def _check_failed(self, message: str) -> None:
+    @Slot(object)
+    def _check_failed(self, exc: Exception) -> None:
         self.checking = False
-        # AuditError's text is for people; anything else is a bug, still shown rather than swallowed
-        self.last_error = message.split(": ", 1)[1] if message.startswith("AuditError: ") else message
+        self.last_error = failure_text(exc, (AuditError,))  # AuditError's text is for people; anything else is a bug
         self.intro.check.setEnabled(True)
         self.intro.result.setText(f"Could not check: {self.last_error}")
         self._refresh_current()
