@@ -232,6 +232,15 @@ def test_firewall_rules_cli(capsys) -> None:
     assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw"]) == 2
     assert "trusted networks first" in capsys.readouterr().err
     assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw", "--trusted", "x; rm -rf /"]) == 2
+    capsys.readouterr()
+    for bad in ("abc", "20000-10000", "0-70000"):  # a port range is checked as an option, in words, never int()'s
+        assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw", "--trusted", "192.168.1.0/24",
+                     "--rtp", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--rtp" in err and "invalid literal" not in err
+    assert main(["audit", str(PBX / "freeswitch-default"), "--firewall", "ufw", "--trusted", "192.168.1.0/24",
+                 "--rtp", "16384-32767"]) == 0
+    assert "RTP 16384-32767 only from 192.168.1.0/24" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

@@ -63,3 +63,19 @@ def test_first_run_without_logs_has_no_empty_box_and_a_chosen_folder_is_ticked(q
     assert "as soon as they appear" in d.list.item(1).text()
     d.list.item(0).setCheckState(d.list.item(0).checkState().__class__.Unchecked)
     assert not d.watch.isEnabled() and "Tick the folders" in d.note.text()  # never enabled doing nothing
+
+
+def test_self_test_refusals_read_as_sentences_with_the_value_in_quotes():
+    from ghostwatch.core.hardening.selftest import SelfTestRefused, check_target
+    from ghostwatch.ui.hardening.dialogs import refusal_words
+
+    said = {}
+    for typed in ("not an address", "", "   "):
+        try:
+            check_target(typed)
+        except SelfTestRefused as exc:
+            said[typed] = refusal_words(str(exc))
+    assert said["not an address"] == ("GhostWatch did not run the test. Please give the PBX's IP address (not a "
+                                      "name): \u201cnot an address\u201d.")  # the apostrophe of PBX's stays one
+    assert said[""] == said["   "] == ("GhostWatch did not run the test. Please enter the PBX's IP address (for "
+                                       "example 192.168.1.10).")

@@ -29,12 +29,11 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
         trusted = trusted_texts(args.trusted)
         trusted_networks(trusted, "ghostwatch audit")  # a bad one is refused naming --trusted, as scan and watch do
         try:
-            lo, _, hi = args.rtp.partition("-")
-            rules = allow_only(trusted, result.sip_ports or [5060], (int(lo), int(hi)), args.firewall)
+            rules = allow_only(trusted, result.sip_ports or [5060], args.rtp, args.firewall)
         except ValueError as exc:
             raise UsageError(f"ghostwatch audit: --firewall: {exc}") from exc
         out.write(f"# {FIREWALLS[args.firewall]}: SIP on {', '.join(map(str, result.sip_ports or [5060]))} and RTP "
-                  f"{args.rtp} only from {', '.join(trusted)}\n{rules}\n")
+                  f"{args.rtp[0]}-{args.rtp[1]} only from {', '.join(trusted)}\n{rules}\n")
         return EXIT_OK
     if args.html:
         html = render_report(step_states([r.step for r in result.steps], result.to_json(), set()),

@@ -29,6 +29,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+def port_range(text: str) -> tuple[int, int]:
+    """`LOW-HIGH`, two port numbers with LOW <= HIGH (argparse turns a ValueError into a one-line usage error)."""
+    lo, sep, hi = text.strip().partition("-")
+    if not (sep and lo.strip().isdigit() and hi.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"give LOW-HIGH, e.g. 10000-20000 (not {text!r})")
+    low, high = int(lo), int(hi)
+    if not 1 <= low <= high <= 65535:
+        raise argparse.ArgumentTypeError(f"ports go from 1 to 65535, the low one first (not {text!r})")
+    return low, high
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ghostwatch", description="Spot ghost calls and SIP attacks in your PBX's logs.")
     p.add_argument("--version", action="version", version=f"GhostWatch {__version__}")
@@ -84,7 +95,8 @@ def _hardening_parsers(sub: argparse._SubParsersAction) -> None:
                    help="print firewall rules that let SIP and RTP in only from the --trusted networks")
     a.add_argument("--trusted", action="append", default=[], metavar="CIDR",
                    help="your office LAN and your provider's addresses (repeat, or separate with commas)")
-    a.add_argument("--rtp", default="10000-20000", metavar="LOW-HIGH", help="the PBX's RTP port range")
+    a.add_argument("--rtp", default=(10000, 20000), type=port_range, metavar="LOW-HIGH",
+                   help="the PBX's RTP port range, for --firewall (default 10000-20000)")
 
     t = sub.add_parser("selftest", help="send your own PBX one scanner-like OPTIONS and INVITE and report its answers")
     t.add_argument("target", metavar="ADDRESS[:PORT]", help="the PBX's address on your network (private or loopback)")

@@ -68,6 +68,8 @@ def check_target(target: str) -> tuple[str, int]:
     elif text.count(":") == 1:
         host, _, p = text.partition(":")
         port = _port(p)
+    if not host.strip():
+        raise SelfTestRefused("enter the PBX's IP address (for example 192.168.1.10)")
     try:
         addr = ipaddress.ip_address(host)
     except ValueError:

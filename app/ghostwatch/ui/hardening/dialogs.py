@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,17 @@ if TYPE_CHECKING:
 FLAGGED = ("ghost", "attack", "suspicious")
 
 
+_QUOTED_VALUE = re.compile(r"""(?<=: )(?:'(.*)'|"(.*)")$""")
+
+
 def refusal_words(message: str) -> str:
     """The self-test's refusal as a sentence ("Please give…"), not an exception text: quotes made typographic."""
     text = message.strip().rstrip(".")
-    text = text.replace("'", "\u201c", 1).replace("'", "\u201d", 1) if text.count("'") >= 2 else text
-    if text.startswith("give "):
+    quoted = _QUOTED_VALUE.search(text)  # the value the user typed, as Python quoted it: typographic quotes
+    if quoted:
+        value = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+        text = text[:quoted.start()] + "\u201c" + value + "\u201d"
+    if text.startswith(("give ", "enter ")):
         text = "Please " + text
     return f"GhostWatch did not run the test. {text[:1].upper()}{text[1:]}."
 
