@@ -68,6 +68,8 @@ def test_an_empty_history_says_so_in_a_sentence(qtbot, store):
     assert w.empty.isVisible() and "Nothing to worry about yet" in w.empty.text()
     w.verdict_box.setCurrentIndex(4)
     assert "Nothing recorded yet" in w.empty.text()
+    w.verdict_box.setCurrentIndex(3)  # one kind only: never "nothing to worry about" (attacks may be listed elsewhere)
+    assert w.empty.text().startswith("No suspicious events recorded. Other kinds of event may be")
 
 
 def test_tab_walks_the_panes_and_arrows_move_in_the_table(qtbot, store):

@@ -44,6 +44,7 @@ FLAGGED = frozenset({"ghost", "attack", "suspicious"})
 VERDICT_FILTERS = (("Needs attention", FLAGGED), ("Ghost calls", frozenset({"ghost"})),
                    ("Attacks", frozenset({"attack"})), ("Suspicious", frozenset({"suspicious"})),
                    ("Everything, including normal traffic", frozenset()))
+_VERDICT_WORDS = {"ghost": "ghost calls", "attack": "attacks", "suspicious": "suspicious events", "normal": "events"}
 GHOST_CALL_TEXT = (
     "A ghost call rings a phone and nobody is there. Almost always it is a SIP scanner on the internet "
     "(SIPVicious “friendly-scanner” and its copies) trying your phone system for a way in: it calls with "
@@ -334,6 +335,10 @@ class MainWindow(QMainWindow):
         narrowed = bool(flt.text or self._scope)
         if narrowed:
             text = "No events match. Clear the search or the filter above to see everything."
+        elif flt.verdicts and flt.verdicts != FLAGGED:  # one kind only: the others may well be there
+            shown = " or ".join(_VERDICT_WORDS[v] for v in sorted(flt.verdicts))
+            text = (f"No {shown} recorded. Other kinds of event may be: choose \u201cNeeds attention\u201d above to "
+                    f"see every ghost call, attack and suspicious event.")
         elif flt.verdicts:
             text = ("Nothing to worry about yet: no ghost calls, attacks or suspicious events recorded. "
                     "GhostWatch adds them here the moment they happen.")
