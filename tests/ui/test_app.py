@@ -137,6 +137,43 @@ def test_unconfigured_app_runs_the_demo_then_switches_to_real_logs(qtbot, qapp, 
         c.shutdown()
 
 
+def stable_count(qtbot, reader, quiet_ms: int = 1500) -> int:
+    """The history's event count once it has not changed for `quiet_ms` (the monitor has caught up)."""
+    seen = [-1]
+
+    def settled() -> bool:
+        now = reader.count()
+        same, seen[0] = now == seen[0], now
+        return same and now > 0
+
+    qtbot.waitUntil(settled, timeout=30000)  # polled every few ms: a first equal pair proves nothing yet
+    qtbot.wait(quiet_ms)
+    qtbot.waitUntil(settled, timeout=30000)
+    return seen[0]
+
+
+def test_changing_settings_in_the_demo_goes_on_with_the_same_office_day(qtbot, qapp, tmp_path):
+    # A first-time user saved office hours in the demo: the monitor restarted, and a new replayer wrote the whole day
+    # into the logs again, so every count doubled. Only the monitor restarts now; the office day goes on.
+    from dataclasses import replace
+
+    from ghostwatch.core.hours import Hours
+
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), interactive=False, demo_seconds=2))
+    try:
+        c.start()
+        qtbot.waitUntil(lambda: c.replayer is not None and c.replayer.written == c.replayer.total, timeout=30000)
+        replayer = c.replayer
+        before = stable_count(qtbot, c.reader)
+        c.settings = replace(c.settings, office_hours=Hours(22, 6))
+        c.restart_monitoring()
+        qtbot.waitUntil(lambda: c.monitor is not None and c.monitor.current.state == "live", timeout=10000)
+        assert c.replayer is replayer and c.mode == "demo"
+        assert stable_count(qtbot, c.reader) == before  # nothing written twice, nothing counted twice
+    finally:
+        c.shutdown()
+
+
 def test_a_flood_is_one_notification_and_a_counted_summary(qtbot, controller):
     c, log = controller
     qtbot.waitUntil(lambda: c.monitor.current.state == "live", timeout=10000)

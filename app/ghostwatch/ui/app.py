@@ -384,7 +384,12 @@ class Controller(QObject):
 
     def restart_monitoring(self, import_history: bool = False) -> None:
         """Apply new sources or detection settings: real logs replace the demo when folders were added."""
-        self._stop_sources()
+        if self.mode == "demo" and not self.settings.log_dirs:
+            # the demo office goes on where it was: only the monitor restarts (a new replayer would write the whole
+            # day into the logs again, and every count would double)
+            self._drop_monitor()
+        else:
+            self._stop_sources()
         if self.mode == "demo" and self.settings.log_dirs:
             self.mode = "watch"
             assert self.reader is not None and self.window is not None
