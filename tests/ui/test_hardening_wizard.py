@@ -279,3 +279,53 @@ def test_a_background_job_hands_over_the_exception_itself(qtbot):
         assert type(exc) is kind and not job.running
     assert failure_text(AuditError("no such directory: /x"), (AuditError,)) == "no such directory: /x"
     assert failure_text(KeyError("pjsip"), (AuditError,)) == "KeyError: 'pjsip'"
+
+
+SMALL_SCREEN = """
+import json, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication, QWizard
+app = QApplication([])
+from ghostwatch.core.app_settings import AppSettings
+from ghostwatch.core.hardening.checklist import load_checklist
+from ghostwatch.paths import resources_dir
+from ghostwatch.ui.hardening import HardeningWizard
+from ghostwatch.ui.settings_dialog import SettingsDialog
+tmp = Path(sys.argv[1])
+room = app.primaryScreen().availableGeometry()
+out = {"room": [room.width(), room.height()]}
+w = HardeningWizard(load_checklist(resources_dir() / "checklist.toml"), tmp / "h.json", resources_dir())
+w.show()
+app.processEvents()
+out["wizard"] = [w.width(), w.height()]
+out["buttons"] = [w.button(b).geometry().bottom() < w.height() and w.button(b).isVisible()
+                  for b in (QWizard.WizardButton.NextButton, QWizard.WizardButton.CancelButton)]
+d = SettingsDialog(AppSettings())
+d.show()
+app.processEvents()
+out["settings"] = [d.width(), d.height()]
+print(json.dumps(out))
+"""
+
+
+def test_the_wizard_and_settings_open_within_a_1024x640_screen(tmp_path):
+    # At 1024x640 the wizard opened at 860x680, its Back/Next/Cancel below the screen's edge (found on a first-time
+    # user's walk under Xvfb). Qt's offscreen platform is given a 1024x640 screen here, a real one for Qt.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1024, "height": 640,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
+    proc = subprocess.run([sys.executable, "-c", SMALL_SCREEN, str(tmp_path)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["room"] == [1024, 640]
+    for name in ("wizard", "settings"):
+        width, height = got[name]
+        assert width <= 1024 and height <= 640 - 40, (name, got[name])
+    assert got["buttons"] == [True, True]

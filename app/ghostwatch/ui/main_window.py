@@ -33,7 +33,7 @@ from .event_model import COLUMNS, LIVE_INSERT_LIMIT, EventTableModel
 from .plot import RANGES, FrequencyPlot
 from .sources_panel import SourcesPanel
 from .status_strip import StatusStrip
-from .theme import heading_font, icon, plain_label, span_words
+from .theme import fit_to_screen, heading_font, icon, plain_label, span_words
 
 DETAIL_HINT = "Select an event in the list to see why GhostWatch flagged it."
 SEARCH_DELAY_MS = 300  # search as you type: the table follows once typing pauses this long
@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         self.closed = False  # set at shutdown: batches still queued for the window are dropped
         self.setWindowTitle("GhostWatch")
         self.setWindowIcon(icon())
-        self.resize(1280, 800)
+        fit_to_screen(self, 1280, 800)  # a 1024x640 laptop gets a window that fits, not one past its edges
         self.model = EventTableModel(reader, self)
         self._dirty = True
         self._stale = False

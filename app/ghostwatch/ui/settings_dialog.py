@@ -27,7 +27,7 @@ from ..core.app_settings import AppSettings
 from ..core.hours import Hours, describe
 from ..core.netaddr import Networks
 from ..core.notify_policy import LEVEL_LABELS
-from .theme import WrapLabel, plain_label
+from .theme import WrapLabel, fit_to_screen, plain_label
 
 HINTS = {
     "paths": ("/var/log/asterisk", "One folder per line, e.g. /var/log/asterisk or /var/log/freeswitch (a network "
@@ -202,7 +202,7 @@ class SettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
-        self.resize(640, self.sizeHint().height())
+        fit_to_screen(self, 640, self.sizeHint().height())
         for name in self.problems:
             self._check(name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QIcon
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
 
 from ..core.events import Verdict
@@ -92,6 +92,16 @@ def set_plain(label: QLabel, value: object, limit: int | None = None) -> None:
     shown = display_text(value, limit)
     label.setText(shown)
     label.setToolTip(rich_text_paragraph(full) if shown != full else "")  # escaped: Qt guesses a tooltip's format
+
+
+def fit_to_screen(widget: QWidget, width: int, height: int, margin: int = 48) -> None:
+    """Resize `widget` to width x height, or to what its screen has room for (less a panel's margin): a dialog must
+    never open with its buttons below the edge of a small laptop's screen."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width, height = min(width, room.width() - margin // 2), min(height, room.height() - margin)
+    widget.resize(width, height)
 
 
 def icon(name: str = "ghostwatch") -> QIcon:

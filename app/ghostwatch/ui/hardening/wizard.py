@@ -20,7 +20,7 @@ from ...core.hardening.progress import Progress, load_progress, pbx_key, save_pr
 from ...core.hardening.report_html import render_report
 from ...core.text import display_text
 from ..background import Job, failure_text
-from ..theme import count_words
+from ..theme import count_words, fit_to_screen
 from .dialogs import RangDialog, SelfTestDialog
 from .pages import IntroPage, StepPage, SummaryPage
 
@@ -44,7 +44,7 @@ class HardeningWizard(QWizard):
         self.setButtonLayout([B.CustomButton1, B.Stretch, B.BackButton, B.NextButton, B.FinishButton,
                               B.CancelButton])
         self.customButtonClicked.connect(self._skip_to_summary)
-        self.resize(860, 680)
+        fit_to_screen(self, 860, 680)
         self.steps = steps
         self.progress_path = progress_path
         self.resources = resources
