@@ -107,3 +107,29 @@ def test_permission_denied_is_explained_and_recovers_without_restart(tmp_path):
         assert '"extension": "4"' in w.expect(w.stdout, '"extension": "4"')
     finally:
         assert w.terminate() == 0
+
+
+def test_a_quiet_session_is_remembered_as_watched(rig):
+    # A quiet PBX logs nothing for hours while GhostWatch watches. "It rang" at such a time must get the answer
+    # "the PBX never saw it" (the call went straight to the phone), not "GhostWatch was not watching then": the
+    # monitor records its sessions in the history, and each restart begins a new one.
+    from ghostwatch.core.hardening.rang import explain_ring
+    from ghostwatch.store.queries import HistoryReader
+
+    rig.watching()
+    rig.stop()
+    reader = HistoryReader(rig.db)
+    try:
+        (since, until), = reader.watched()
+        assert since <= until and reader.span() is None  # watched, yet not one event logged
+        assert explain_ring(reader, (since + until) / 2).verdict == "pbx_never_saw_it"
+        assert explain_ring(reader, since - 86400).verdict == "not_watching"
+    finally:
+        reader.close()
+    rig.start(rig.tmp / "logs")
+    rig.stop()
+    reader = HistoryReader(rig.db)
+    try:
+        assert len(reader.watched()) == 2
+    finally:
+        reader.close()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from ..core.episodes import Restored
 from ..core.events import Event
@@ -107,6 +108,17 @@ class MonitorStatus:
         return self.state.capitalize() + "."
 
 
+WATCH_MARK_SECONDS = 60.0
+"""How often a live monitor tells the history it is watching (a ring is looked up to within minutes)."""
+
+
+class _Watching(NamedTuple):
+    """A writer item: this session watched from `since` until `until` (log-time epochs)."""
+
+    since: float
+    until: float
+
+
 class _WriterStopped(Exception):
     """The history writer failed (its status says why); the pipeline thread stops reading."""
 
@@ -157,6 +169,8 @@ class Monitor:
         self._status_lock = threading.Lock()  # the writer's failure and the reader's "live" never cross
         self.cycles = 0
         self._cycled = threading.Condition()
+        self._watch_since: float | None = None  # log-time epoch this session went live (History.mark_watching)
+        self._marked_at = float("-inf")
 
     # -- life cycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -186,6 +200,8 @@ class Monitor:
             self._thread.join(timeout=30)
             self._thread = None
         if self._writer is not None:
+            if self._watch_since is not None and self.failed is None:
+                self._mark_watching(force=True)  # watched until now
             self._commits.put(None)
             self._writer.join(timeout=30)
             self._writer = None
@@ -295,9 +311,19 @@ class Monitor:
             self._report_progress(done=True)
             self._progress_base = None
         self._set_status("live")
+        self._mark_watching()
         with self._cycled:
             self.cycles += 1
             self._cycled.notify_all()
+
+    def _mark_watching(self, force: bool = False) -> None:
+        """Tell the history, about once a minute, that this session is watching (by the writer, in order)."""
+        now = now_epoch(self.clock)
+        if self._watch_since is None:
+            self._watch_since = now
+        if force or now - self._marked_at >= WATCH_MARK_SECONDS:
+            self._marked_at = now
+            self._commits.put(_Watching(self._watch_since, now))
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the pipeline has looked at the files at least once after this call (tests, tools)."""
@@ -426,6 +452,9 @@ class Monitor:
                     return
                 if self.failed is not None:
                     continue  # after a failed commit nothing later may be stored, or lines would be skipped
+                if item.__class__ is _Watching:
+                    self.history.mark_watching(item.since, item.until)
+                    continue
                 events, positions = item
                 ids = self.history.commit(events, positions, time.time())
                 if events and self.on_batch is not None:

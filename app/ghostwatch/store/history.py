@@ -252,6 +252,17 @@ class History:
         with self._lock:
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def mark_watching(self, since: float, until: float) -> None:
+        """Remember that the live monitor was watching from `since` to `until` (log-time epochs); the current
+        session's entry is extended. A quiet PBX logs nothing for hours: without this, a ring in a quiet hour would
+        look like a time nobody was watching (`rang`)."""
+        sessions = watched_sessions(self.get_meta(WATCHED_KEY))
+        if sessions and sessions[-1][0] == since:
+            sessions[-1] = (since, until)
+        else:
+            sessions.append((since, until))
+        self.set_meta(WATCHED_KEY, json.dumps(sessions[-MAX_WATCH_SESSIONS:]))
+
     # -- what correlation needs after a restart -------------------------------------------------------------
     def replay_records(self, since_all: float, since_failures: float) -> Iterator[Record]:
         """Records to feed the correlator on start: everything after `since_all` and failures after
@@ -340,3 +351,15 @@ def _count(counts: dict, days: dict, sources: dict, counted: tuple, sign: int, r
         d[3 + ("ghost", "attack", "suspicious").index(verdict)] += sign
 
 
+WATCHED_KEY = "watched"
+MAX_WATCH_SESSIONS = 200
+"""Monitoring sessions remembered (a restart begins one; a year of daily restarts is more than `rang` looks at)."""
+
+
+def watched_sessions(text: str | None) -> list[tuple[float, float]]:
+    """The (since, until) sessions stored under `WATCHED_KEY`; [] for nothing or anything unreadable."""
+    try:
+        items = json.loads(text) if text else []
+        return [(float(a), float(b)) for a, b in items]
+    except (ValueError, TypeError):
+        return []

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.events import Evidence, Reason, Verdict
-from .history import DAY
+from .history import DAY, WATCHED_KEY, watched_sessions
 from .schema import connect
 
 VERDICTS = ("ghost", "attack", "suspicious", "normal")
@@ -240,6 +240,11 @@ class HistoryReader:
             "WHERE day >= ? AND day < ? GROUP BY ip ORDER BY MAX(rank) DESC, SUM(n) DESC LIMIT ?",
             (int(start // DAY) * DAY, end, limit))
         return [SourceRow(ip, n, g, a, s, _BY_RANK[rank], last) for ip, n, g, a, s, rank, last in rows]
+
+    def watched(self) -> list[tuple[float, float]]:
+        """The live monitor's sessions, (since, until) in log time, oldest first (History.mark_watching)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (WATCHED_KEY,)).fetchone()
+        return watched_sessions(row[0] if row else None)
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]

@@ -21,6 +21,8 @@ class History(Protocol):
 
     def between(self, start: float, end: float, limit: int = 2000) -> list[Any]: ...
 
+    def watched(self) -> list[tuple[float, float]]: ...
+
 
 StoredEvent = Any  # store.queries.StoredEvent: kind, epoch, verdict, caller_id, source_ip, extension, time, to_json()
 
@@ -51,7 +53,10 @@ def explain_ring(reader: History, when: float, window: float = WINDOW_SECONDS) -
         return RingAnswer("not_watching", "That is not a time GhostWatch can have seen: give a date between 1970 "
                           "and 9998.")
     span = reader.span()
-    if span is None or when < span[0] - window or when > span[1] + window:
+    logged = span is not None and span[0] - window <= when <= span[1] + window
+    # a quiet PBX logs nothing for hours while the monitor watches: its sessions count as seen time too
+    watching = any(since - window <= when <= until + window for since, until in reader.watched())
+    if not (logged or watching):
         return RingAnswer("not_watching", f"GhostWatch has no log records from around {stamp}: it was not reading "
                           "your phone system's logs then (or the logs do not go back that far), so it cannot tell "
                           "whether the call passed the phone system.")
