@@ -99,6 +99,25 @@ def test_fail_on(demo_dir: Path, tmp_path: Path) -> None:
     assert run("scan", "--fail-on", "suspicious", str(quiet)).returncode == 0
 
 
+def test_an_empty_rotated_file_is_nothing_missed_and_an_empty_folder_no_all_clear(demo_dir: Path, tmp_path: Path,
+                                                                                schema: dict) -> None:
+    # a first-time user's walk: `full` with an empty `full.1` beside it (logrotate's usual state) exited 2 as if a
+    # file could not be read; and an empty folder (or the wrong one) printed "Nothing suspicious found", exit 0
+    logs = tmp_path / "logs"
+    shutil.copytree(demo_dir, logs)
+    (logs / "full.1").write_bytes(b"")
+    proc = run("scan", "--json", "--fail-on", "ghost", str(logs))
+    assert proc.returncode == 1, proc.stderr  # the demo's ghost calls, and nothing "unread"
+    doc = json.loads(proc.stdout)
+    jsonschema.validate(doc, schema)
+    empty = [f for f in doc["summary"]["files"] if f["path"].endswith("full.1")]
+    assert empty == [{**empty[0], "lines": 0, "records": 0, "error": None}]
+    (tmp_path / "nothing").mkdir()
+    proc = run("scan", str(tmp_path / "nothing"))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "found no files to read" in proc.stderr
+
+
 def test_trusted_networks_stop_signature_ghosts(tmp_path: Path) -> None:
     log = tmp_path / "messages"
     log.write_text("[2026-11-25 09:00:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "

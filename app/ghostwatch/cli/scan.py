@@ -55,6 +55,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+    if not result.files:  # an empty folder (or the wrong one) is no all-clear
+        raise UsageError(f"ghostwatch scan: found no files to read in {display_text(', '.join(args.paths), 200)}")
     if printer is not None:
         printer.finish(result)
     else:

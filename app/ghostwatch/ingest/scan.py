@@ -49,6 +49,8 @@ def scan(paths: Iterable[str | os.PathLike[str]], settings: DetectionSettings, s
         stats = FileStats(str(path))
         result.files.append(stats)
         try:
+            if path.stat().st_size == 0:  # a rotated file the PBX has not written to yet: nothing to read or miss
+                continue
             parser = choose_parser(path, signatures)
         except (OSError, EOFError) as exc:
             stats.error = describe_error(exc)
