@@ -29,6 +29,13 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+def days(text: str) -> int:
+    """A number of days, 0 or more (argparse turns the error into a one-line usage error)."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"give a whole number of days, 0 or more (not {text!r})")
+    return int(text)
+
+
 def port_range(text: str) -> tuple[int, int]:
     """`LOW-HIGH`, two port numbers with LOW <= HIGH (argparse turns a ValueError into a one-line usage error)."""
     lo, sep, hi = text.strip().partition("-")
@@ -51,14 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minimized", action="store_true", help="start in the tray (used by start at login)")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    s = sub.add_parser("scan", help="read log files or directories once and report what they show")
+    s = sub.add_parser("scan", help="read log files or directories once and report what they show",
+                       description="Read PBX log files or directories once (rotated and .gz files included) and "
+                                   "report every ghost call, attack and suspicious attempt, with the attacking "
+                                   "sources. Exit status: 0 done, 1 --fail-on matched, 2 bad usage or a file "
+                                   "that could not be read.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="log files or directories (rotated and .gz included)")
     s.add_argument("--json", action="store_true", help="print one JSON document (events, sources, summary)")
     s.add_argument("--all", action="store_true", help="include normal events, not only the flagged ones")
     _detection_options(s)
     s.add_argument("--fail-on", choices=sorted(FAIL_LEVELS), help="exit with status 1 if such an event was found")
 
-    w = sub.add_parser("watch", help="follow log files or directories live and record what they show")
+    w = sub.add_parser("watch", help="follow log files or directories live and record what they show",
+                       description="Follow PBX log files or directories live (through rotation), store every "
+                                   "attempt in the history and print the flagged ones as they happen.")
     w.add_argument("paths", nargs="+", metavar="PATH", help="log files or directories (may not exist yet)")
     w.add_argument("--json", action="store_true", help="print one JSON object per event per line (JSON Lines)")
     w.add_argument("--all", action="store_true", help="print normal events too, not only the flagged ones")
@@ -70,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--ipc", action="store_true", help=argparse.SUPPRESS)  # the desktop app's monitor process
     w.add_argument("--once", action="store_true",
                    help="store what the files hold now and exit instead of following (with --from-start: import)")
-    w.add_argument("--retention-days", type=int, default=400, metavar="N",
+    w.add_argument("--retention-days", type=days, default=400, metavar="N",
                    help="forget events older than N days at start (default 400; 0 keeps everything)")
     _detection_options(w)
     from ..fleet.hooks import add_options
@@ -86,7 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _hardening_parsers(sub: argparse._SubParsersAction) -> None:
-    a = sub.add_parser("audit", help="check a PBX configuration directory against the hardening checklist")
+    a = sub.add_parser("audit", help="check a PBX configuration directory against the hardening checklist",
+                       description="Check an Asterisk or FreeSWITCH configuration directory (or an archive of it) "
+                                   "against GhostWatch's hardening checklist, read-only. Exit status: 0 every "
+                                   "checked step passes, 1 some step needs fixing, 2 bad usage or an unreadable "
+                                   "configuration.")
     a.add_argument("config_dir", metavar="CONFIG_DIR",
                    help="e.g. /etc/asterisk or /etc/freeswitch, or an archive of it (.tar.gz, .zip)")
     a.add_argument("--json", action="store_true", help="print one JSON document with stable step ids")
@@ -142,18 +159,19 @@ def trusted_networks(values: Iterable[str], command: str = "ghostwatch") -> Netw
 
 def detection_settings(args: argparse.Namespace) -> DetectionSettings:
     """What `scan` and `watch` detect with, from their options; a bad value is a UsageError naming the option."""
-    trusted = trusted_networks(args.trusted)
+    command = f"ghostwatch {args.command}" if getattr(args, "command", None) else "ghostwatch"
+    trusted = trusted_networks(args.trusted, command)
     region = (args.region or default_region()).upper()
     import phonenumbers
 
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise UsageError(f"ghostwatch: --region: unknown region {args.region!r} (use a two-letter country code)")
+        raise UsageError(f"{command}: --region: unknown region {args.region!r} (use a two-letter country code)")
     hours = None
     if getattr(args, "office_hours", None):
         try:
             hours = Hours.parse(args.office_hours)
         except ValueError as exc:
-            raise UsageError(f"ghostwatch: --office-hours: {exc}") from None
+            raise UsageError(f"{command}: --office-hours: {exc}") from None
     return DetectionSettings(home_region=region, trusted=trusted, office_hours=hours)
 
 
