@@ -195,3 +195,5 @@ def test_option_errors_name_their_command_and_numbers_are_checked() -> None:
     proc = run("watch", "/nonexistent", "--retention-days", "-3", "--once")
     assert proc.returncode == 2 and "--retention-days" in proc.stderr and proc.stderr.count("\n") == 1
     assert "Exit status" in run("scan", "--help").stdout and "Exit status" in run("audit", "--help").stdout
+    proc = run("watch", "/nonexistent", "--once")  # followed live, a missing folder is waited for; once, refused
+    assert proc.returncode == 2 and proc.stderr == "ghostwatch watch: no such file or directory: /nonexistent\n"

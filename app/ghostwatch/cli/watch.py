@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TextIO
 
@@ -27,6 +28,10 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     from ..store.schema import StoreError
 
     settings = detection_settings(args)
+    if args.once:  # live, a missing folder is waited for; once, it is a mistake (no all-clear for it)
+        missing = [p for p in args.paths if not os.path.exists(p)]
+        if missing:
+            raise UsageError(f"ghostwatch watch: no such file or directory: {display_text(missing[0], 200)}")
     signatures = load_signatures()
     paths = AppPaths.default(args.data_dir)
     database = paths.database
