@@ -197,3 +197,16 @@ def test_option_errors_name_their_command_and_numbers_are_checked() -> None:
     assert "Exit status" in run("scan", "--help").stdout and "Exit status" in run("audit", "--help").stdout
     proc = run("watch", "/nonexistent", "--once")  # followed live, a missing folder is waited for; once, refused
     assert proc.returncode == 2 and proc.stderr == "ghostwatch watch: no such file or directory: /nonexistent\n"
+
+
+def test_the_files_table_keeps_each_file_name(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-long-folder-name-" * 4) / "asterisk"
+    deep.mkdir(parents=True)
+    (deep / "full").write_text("[2026-11-25 09:00:00] NOTICE[1] res_pjsip/pjsip_distributor.c: Request 'INVITE' from "
+                               "'<sip:100@1.2.3.4>' failed for '203.0.113.5:5060' (callid: x) - No matching endpoint "
+                               "found\n")
+    (deep / "full.1").write_bytes(b"")
+    out = run("scan", str(deep)).stdout
+    rows = out[out.index("Files:"):].splitlines()[1:]
+    assert any("/asterisk/full " in r and "1 lines" in r for r in rows)  # cut in the middle, not at the name
+    assert any("/asterisk/full.1 " in r and r.rstrip().endswith("empty") for r in rows)

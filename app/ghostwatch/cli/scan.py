@@ -111,6 +111,17 @@ def _t(value: str | None) -> str:
     return (value or "-")[:19].replace("T", " ")
 
 
+def _path(path: str, width: int) -> str:
+    """A file's path in `width` columns, cut in the middle: the file's own name is what tells files apart."""
+    text = display_text(path, 1000)
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    tail = min(len(text.rsplit("/", 1)[-1]) + 1, keep - 8)  # the name (and its slash), leaving room for a head
+    tail = max(tail, keep // 2)
+    return text[:keep - tail] + "\u2026" + text[-tail:]
+
+
 def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionSettings, out: TextIO) -> None:
     from ..core.summary_words import attempt_title  # only the readable summary needs it (--json starts faster)
 
@@ -160,9 +171,10 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
 
     w("\nFiles:\n")
     for f in result.files:
-        state = f.error or f"{f.lines:,} lines, {f.records:,} records, {f.unrecognised:,} not understood"
+        state = f.error or ("empty" if f.format is None and not f.lines else
+                            f"{f.lines:,} lines, {f.records:,} records, {f.unrecognised:,} not understood")
         if f.cut_lines and not f.error:
             state += f", {f.cut_lines:,} over-long line{'s' if f.cut_lines != 1 else ''} cut in the middle"
-        w(f"  {display_text(f.path, 60):<60}  {f.format or '-':<19}{state}\n")
+        w(f"  {_path(f.path, 60):<60}  {f.format or '-':<19}{state}\n")
         for sample in f.samples[:2] if f.unrecognised else ():
             w(f"      not understood: {display_text(sample, 100)}\n")
