@@ -58,8 +58,10 @@ def test_night_shift_hours_in_the_dialog_mark_the_right_calls(qtbot):
     assert office.meaning.text().startswith("The office is open 06:00\u201321:59. A call at 06:00 is within")
     office.end.setValue(6)
     assert "no time at all" in office.meaning.text()  # an empty span is explained at once, not only on saving
+    assert office.meaning.styleSheet() == "color: #b3261e;"  # in the error colour, not as a hint
     office.on.setChecked(False)
     assert office.meaning.text() == "Off: the time of day of a call is not judged."
+    assert not office.start.isEnabled() and not office.end.isEnabled()  # an hour means nothing while off
     quiet = d.editors["quiet_hours"]
     quiet.on.setChecked(True)
     quiet.start.setValue(22)

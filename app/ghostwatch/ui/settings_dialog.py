@@ -110,10 +110,13 @@ class _Hours(QWidget):
 
     def _explain(self) -> None:
         try:
-            text = describe(self.name, self.value())
-        except ValueError as exc:
-            text = str(exc)
+            text, style = describe(self.name, self.value()), "color: #546e7a;"
+        except ValueError as exc:  # said at once, in the dialog's error colour, next to the field it is about
+            text, style = str(exc), ERROR_STYLE
         self.meaning.setText(text)
+        self.meaning.setStyleSheet(style)
+        for box in (self.start, self.end):  # an hour has no meaning while the field is off
+            box.setEnabled(self.on.isChecked())
 
     def value(self) -> Hours | None:
         """The span chosen, or None when off; ValueError (naming the field) for an empty span."""

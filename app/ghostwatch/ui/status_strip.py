@@ -35,6 +35,9 @@ class StatusStrip(QFrame):
         left.addWidget(self.alert)
         outer.addLayout(left, 1)
         self.counts: dict[str, QPushButton] = {}
+        self.today = plain_label("Today:")  # the chips count today, the list and the plot their own range
+        self.today.setStyleSheet("color: #546e7a;")
+        outer.addWidget(self.today)
         for verdict, word in (("ghost", "ghost calls"), ("attack", "attacks"), ("suspicious", "suspicious")):
             chip = QPushButton(f"0 {word}")
             chip.setFlat(True)
