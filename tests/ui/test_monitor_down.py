@@ -122,3 +122,28 @@ def test_a_folder_it_cannot_read_is_loud_without_a_restart(qtbot, controller):
     c.monitor.status.emit(MonitorStatus("live", "inotify", ("/var/log/asterisk/messages",)))
     assert c.down is None and c.tray.state == "watching"
     assert "cannot read" not in c.window.strip.headline.text()
+
+
+def test_a_log_folder_that_does_not_exist_is_not_a_quiet_office(qtbot, qapp, tmp_path):
+    """A second first-time user's walk: a mistyped log folder was saved, and the app said "Quiet today." with the
+    tray "watching your phone system". The real monitor process now reports the folder it waits for, and every
+    surface says that nothing is being watched; the folder appearing later is watched at once."""
+    from ghostwatch.ui.app import Controller, LaunchOptions
+
+    logs = tmp_path / "srv" / "pbx" / "logs"
+    c = Controller(qapp, LaunchOptions(data_dir=str(tmp_path / "data"), logs=(str(logs),), interactive=False))
+    try:
+        c.start()
+        qtbot.waitUntil(lambda: c.down is not None, timeout=15000)
+        strip = c.window.strip
+        assert "not watching" in strip.headline.text() and str(logs) in strip.monitoring.text()
+        c.window.refresh()
+        assert "Quiet" not in strip.headline.text() and "not watching" in strip.headline.text()
+        assert c.tray.state == "problem" and "NOT watching" in c.tray.tooltip and str(logs) in c.tray.tooltip
+        assert [n.title for n in c.notifications] == ["GhostWatch cannot find your PBX's logs"]
+        logs.mkdir(parents=True)
+        (logs / "messages").write_bytes(ghost_line(1))
+        qtbot.waitUntil(lambda: c.down is None and c.tray.state == "watching", timeout=20000)
+        assert "not watching" not in strip.headline.text()
+    finally:
+        c.shutdown()

@@ -21,6 +21,7 @@ from ..core.autostart import set_autostart
 from ..core.hardening.checklist import load_checklist
 from ..core.notify_policy import Notice, Notification, NotifyPolicy
 from ..core.signatures import Signatures
+from ..core.text import display_text
 from ..demo.replay import Replayer
 from ..ingest.pipeline import MonitorStatus
 from ..paths import AppPaths, resources_dir
@@ -311,6 +312,16 @@ class Controller(QObject):
                                             restartable=False)
                 self.tray.set_state("problem", problem)
                 self._notify_down("GhostWatch cannot read your PBX's logs", problem)
+            elif status.waiting_for and status.state == "live":  # a folder that does not exist watches nothing
+                folder = display_text(status.waiting_for[0], 200)
+                problem = (f"The log folder {folder} does not exist. Check it in Settings \u2192 PBX log folders "
+                           f"(a network share may not be mounted); GhostWatch starts reading it as soon as it "
+                           f"appears.")
+                headline = ("GhostWatch cannot read all of your phone system's logs." if status.files else
+                            "GhostWatch is not watching: your PBX's log folder is missing.")
+                self.window.strip.show_down(headline, problem, restartable=False)
+                self.tray.set_state("problem", problem)
+                self._notify_down("GhostWatch cannot find your PBX's logs", problem)
             elif status.state in ("live", "paused"):
                 if self.down is not None:  # working again
                     self.down = None
