@@ -125,9 +125,15 @@ class Classifier:
         why = _reason
         out: list[Reason] = []
         if rec.anonymous and not trusted:
-            through = rec.outcome is not None and rec.outcome is not Outcome.REJECTED
-            out.append(why("anonymous_inbound", "The PBX let this call in without a login (guest/anonymous caller)"
-                                                + (" and put it through to your phones." if through else ".")))
+            if rec.outcome is Outcome.REJECTED:
+                text = ("The PBX takes calls without a login (guest/anonymous callers); it refused this one, but the "
+                        "door is open.")
+            elif rec.outcome is not None:
+                text = ("The PBX let this call in without a login (guest/anonymous caller) and put it through to "
+                        "your phones.")
+            else:
+                text = "The PBX let this call in without a login (guest/anonymous caller)."
+            out.append(why("anonymous_inbound", text))
         if external and rec.caller_id:
             problem = implausible(rec.caller_id, self.settings.home_region)
             if problem:

@@ -80,7 +80,10 @@ def attempt_title(verdict: str, kind: str, outcome: str | None, source_ip: str |
     if verdict == "attack":
         for code, words in _ATTACK_TITLES.items():
             if code in reason_codes:
-                return words.format(who=who) + (f" ({tool})" if tool and code != "compromise" else "")
+                title = words.format(who=who) + (f" ({tool})" if tool and code != "compromise" else "")
+                if code == "toll_fraud_attempt" and kind == "call" and outcome == "rejected":
+                    title = "Blocked t" + title[1:]  # refused by the PBX: nothing was dialled, nothing paid
+                return title
         if tool:
             return f"Scan by {tool} from {who}"
         if kind == "call":
