@@ -111,8 +111,9 @@ class MainWindow(QMainWindow):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(10, 8, 6, 8)
         head = QHBoxLayout()
-        title = plain_label("How often ghost calls and attacks come")
+        title = plain_label("How often ghost calls and attacks come", wrap=True)  # two lines when narrow, never cut
         title.setFont(heading_font(1))
+        title.setMinimumWidth(120)
         head.addWidget(title, 1)
         self.range_group = QButtonGroup(self)
         self.range_buttons: list[QPushButton] = []
