@@ -69,7 +69,8 @@ def test_an_empty_history_says_so_in_a_sentence(qtbot, store):
     w.verdict_box.setCurrentIndex(4)
     assert "Nothing recorded yet" in w.empty.text()
     w.verdict_box.setCurrentIndex(3)  # one kind only: never "nothing to worry about" (attacks may be listed elsewhere)
-    assert w.empty.text().startswith("No suspicious events recorded. Other kinds of event may be")
+    assert w.empty.text().startswith("No suspicious events recorded. To see every ghost call")
+    assert w.detail.title.text().startswith("Nothing in this view to explain")
 
 
 def test_tab_walks_the_panes_and_arrows_move_in_the_table(qtbot, store):
@@ -138,3 +139,19 @@ def test_paused_is_a_banner_in_the_window_not_small_grey_text(qtbot, store):
     assert w.pause_action.text() == "Resume monitoring"
     w.on_status(MonitorStatus("live", "inotify"))
     assert not w.paused_banner.isVisible()
+
+
+def test_a_new_filter_starts_at_its_newest_events(qtbot, store):
+    # a second first-time user's walk: scrolled to the bottom under "Everything", then "Needs attention" kept the
+    # old scroll position and showed the oldest events
+    history, reader = store
+    history.commit([make_event(i, Verdict.ATTACK if i % 2 else Verdict.NORMAL, T0 + i) for i in range(120)], [],
+                   now=T0)
+    w = window(qtbot, reader)
+    w.verdict_box.setCurrentIndex(4)  # everything
+    bar = w.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5000)
+    bar.setValue(bar.maximum())
+    w.verdict_box.setCurrentIndex(0)  # needs attention
+    QApplication.processEvents()
+    assert bar.value() == 0

@@ -319,6 +319,7 @@ class MainWindow(QMainWindow):
     def apply_filter(self) -> None:
         self.search_timer.stop()
         self.model.set_filter(self.current_filter())
+        self.table.scrollToTop()  # a new filter starts at its newest events, not where the old list was scrolled
         self.detail.show_event(None)
         self._update_empty()
 
@@ -330,16 +331,18 @@ class MainWindow(QMainWindow):
             if self.detail.event is None:
                 self.detail.title.setText(DETAIL_HINT)
             return
-        if self.detail.event is None:
-            self.detail.title.setText("When GhostWatch lists an event, select it to see why it was flagged.")
         flt = self.model.filter
         narrowed = bool(flt.text or self._scope)
+        if self.detail.event is None:
+            self.detail.title.setText("Nothing in this view to explain: change the search or the filter above."
+                                      if narrowed or (flt.verdicts and flt.verdicts != FLAGGED) else
+                                      "When GhostWatch lists an event, select it to see why it was flagged.")
         if narrowed:
             text = "No events match. Clear the search or the filter above to see everything."
         elif flt.verdicts and flt.verdicts != FLAGGED:  # one kind only: the others may well be there
             shown = " or ".join(_VERDICT_WORDS[v] for v in sorted(flt.verdicts))
-            text = (f"No {shown} recorded. Other kinds of event may be: choose \u201cNeeds attention\u201d above to "
-                    f"see every ghost call, attack and suspicious event.")
+            text = (f"No {shown} recorded. To see every ghost call, attack and suspicious event, choose "
+                    f"\u201cNeeds attention\u201d above.")
         elif flt.verdicts:
             text = ("Nothing to worry about yet: no ghost calls, attacks or suspicious events recorded. "
                     "GhostWatch adds them here the moment they happen.")
