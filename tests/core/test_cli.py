@@ -112,6 +112,12 @@ def test_an_empty_rotated_file_is_nothing_missed_and_an_empty_folder_no_all_clea
     jsonschema.validate(doc, schema)
     empty = [f for f in doc["summary"]["files"] if f["path"].endswith("full.1")]
     assert empty == [{**empty[0], "lines": 0, "records": 0, "error": None}]
+    only_empty = tmp_path / "only-empty"
+    only_empty.mkdir()
+    (only_empty / "full").write_bytes(b"")
+    proc = run("scan", str(only_empty))
+    assert proc.returncode == 0 and "Nothing was read: every file is empty" in proc.stdout
+    assert "Nothing suspicious found" not in proc.stdout
     (tmp_path / "nothing").mkdir()
     proc = run("scan", str(tmp_path / "nothing"))
     assert proc.returncode == 2 and proc.stdout == ""

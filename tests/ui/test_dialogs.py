@@ -70,12 +70,14 @@ def test_self_test_refusals_read_as_sentences_with_the_value_in_quotes():
     from ghostwatch.ui.hardening.dialogs import refusal_words
 
     said = {}
-    for typed in ("not an address", "", "   "):
+    for typed in ("not an address", "", "   ", "192.168.1.10:99999"):
         try:
             check_target(typed)
         except SelfTestRefused as exc:
             said[typed] = refusal_words(str(exc))
     assert said["not an address"] == ("GhostWatch did not run the test. Please give the PBX's IP address (not a "
                                       "name): \u201cnot an address\u201d.")  # the apostrophe of PBX's stays one
+    assert said["192.168.1.10:99999"] == ("GhostWatch did not run the test. Please give a port number from 1 to 65535: "
+                                          "\u201c99999\u201d.")
     assert said[""] == said["   "] == ("GhostWatch did not run the test. Please enter the PBX's IP address (for "
                                        "example 192.168.1.10).")

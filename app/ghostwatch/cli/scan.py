@@ -143,7 +143,9 @@ def print_summary(result: ScanResult, flagged: list[Event], settings: DetectionS
     unread = [f for f in result.files if f.unread]
     for f in unread:
         w(f"\nCould not read {display_text(f.path, 200)}: {display_text(f.error, 200)}\n")
-    if v["ghost"] == v["attack"] == v["suspicious"] == 0:
+    if not any(f.lines for f in result.files) and not unread:
+        w("\nNothing was read: every file is empty, so this is no all-clear.\n")
+    elif v["ghost"] == v["attack"] == v["suspicious"] == 0:
         w("\nNothing suspicious found in the files that could be read.\n" if unread else
           "\nNothing suspicious found.\n")
 

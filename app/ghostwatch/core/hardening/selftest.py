@@ -85,7 +85,7 @@ def check_target(target: str) -> tuple[str, int]:
 def _port(text: str) -> int:
     port = port_number(text)
     if port is None:
-        raise SelfTestRefused(f"not a port number: {display_text(text, 20)!r}")
+        raise SelfTestRefused(f"give a port number from 1 to 65535: {display_text(text, 20)!r}")
     return port
 
 
