@@ -125,3 +125,23 @@ def test_the_first_ghost_call_from_an_address_is_never_folded_behind_attacks():
     assert p.offer(notice(9, ip="192.0.2.99"), 1.0) == []  # a fifth attack waits
     ghost = p.offer(notice(10, Verdict.GHOST, ip="198.51.100.7", kind="call", caller="1001"), 1.1)
     assert [n.title for n in ghost] == ["Ghost call from 1001 reached extension 201"]  # at once, not 2 min later
+
+
+def test_a_summary_of_blocked_toll_fraud_calls_says_what_they_were_and_that_nothing_got_through():
+    # a second first-time user's walk: "3 calls from 192.0.2.180 in 1 minute" said neither toll fraud nor blocked
+    p = NotifyPolicy(max_per_minute=1)
+    p.offer(notice(1, ip="192.0.2.1"), 0.0)  # fills the minute: the calls below are summarised
+    for i in range(3):
+        p.offer(notice(10 + i, ip="192.0.2.180", kind="call", codes=("toll_fraud_attempt",), outcome="rejected"),
+                1.0 + i)
+    (summary,) = p.flush(now=70.0)
+    assert summary.title == "3 toll-fraud attempts from 192.0.2.180 in 1 minute"
+    assert summary.body.startswith("The PBX refused every one: nothing rang, nothing was dialled.")
+    # one that got through is never summarised as refused
+    p.offer(notice(20, ip="192.0.2.180", kind="call", codes=("toll_fraud_attempt",), outcome="rejected"), 71.0)
+    p.offer(notice(21, ip="192.0.2.180", kind="call", codes=("toll_fraud_attempt",), outcome="answered"), 72.0)
+    (later,) = p.flush(now=200.0)
+    assert "refused" not in later.body and "2 more toll-fraud attempts" in later.title
+    p.offer(notice(30, ip="192.0.2.180", kind="call", codes=("toll_fraud_attempt",), outcome="rejected"), 201.0)
+    (again,) = p.flush(now=400.0)
+    assert again.body.startswith("The PBX refused every one") and "1 more toll-fraud attempt " in again.title

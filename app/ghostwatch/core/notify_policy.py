@@ -67,6 +67,8 @@ class _Source:
     last_event_id: int = 0
     worst: Verdict = Verdict.NORMAL
     kinds: dict[str, int] = field(default_factory=dict)
+    refused: int = 0  # pending calls the PBX refused
+    toll: int = 0     # pending calls that dialled abroad without a login (toll fraud)
 
 
 class NotifyPolicy:
@@ -106,12 +108,16 @@ class NotifyPolicy:
             src.announced = True
             src.kinds.clear()
             src.worst = Verdict.NORMAL
+            src.refused = src.toll = 0
             return [self._emit(_first(notice), now)]
         if src.pending == 0:
             src.first_pending = now
         src.pending += 1
         src.last_event_id = notice.event_id
         src.kinds[notice.kind] = src.kinds.get(notice.kind, 0) + 1
+        if notice.kind == "call":
+            src.refused += notice.outcome == "rejected"
+            src.toll += any(r.code == "toll_fraud_attempt" for r in notice.reasons)
         if notice.verdict.rank > src.worst.rank:
             src.worst = notice.verdict
         return []
@@ -141,7 +147,7 @@ class NotifyPolicy:
             out.append(self._emit(_summary(src, now), now))
             src.announced = True
             src.last_notified = now
-            src.pending = 0
+            src.pending = src.refused = src.toll = 0
             src.kinds.clear()
             src.worst = Verdict.NORMAL
         return out
@@ -221,17 +227,26 @@ def _count(n: int, words: tuple[str, str]) -> str:
     return f"{n:,} {words[0] if n == 1 else words[1]}"
 
 
+_TOLD = "Open GhostWatch for the details and the firewall rule that stops it."
+
+
 def _summary(src: _Source, now: float) -> Notification:
     minutes = max(1, round((now - src.first_pending) / 60))
     kind = max(src.kinds.items(), key=lambda kv: kv[1])[0] if src.kinds else "other"
     words = ("ghost call", "ghost calls") if src.worst is Verdict.GHOST and kind == "call" else \
         _KIND_WORDS.get(kind, _KIND_WORDS["other"])
     span = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    told = _TOLD
+    if kind == "call" and src.toll == src.pending:  # say what the calls were after, and whether they got through
+        words = ("toll-fraud attempt", "toll-fraud attempts")
+    if kind == "call" and src.refused == src.pending:
+        told = "The PBX refused every one: nothing rang, nothing was dialled. " + told
     if not src.announced:  # its first alert was held back: introduce it, do not say "still"
-        return Notification(f"{_count(src.pending, words).capitalize()} from {src.who} in {span}",
-                            "Open GhostWatch for the details and the firewall rule that stops it.", src.last_event_id)
+        return Notification(f"{_count(src.pending, words).capitalize()} from {src.who} in {span}", told,
+                            src.last_event_id)
     more = f"{src.pending:,} more {words[0] if src.pending == 1 else words[1]}"
     who = src.who[:1].upper() + src.who[1:]
+    refused = "The PBX refused every one: nothing rang, nothing was dialled. " if told != _TOLD else ""
     return Notification(f"{who} {_DOING.get(kind, _DOING['other'])}: {more} in {span}",
-                        "GhostWatch records every one. Open it for the details and the firewall rule that stops it.",
-                        src.last_event_id)
+                        refused + "GhostWatch records every one. Open it for the details and the firewall rule that "
+                                  "stops it.", src.last_event_id)
