@@ -198,6 +198,9 @@ def test_hostile_text_never_reaches_the_terminal_raw(tmp_path: Path) -> None:
 def test_option_errors_name_their_command_and_numbers_are_checked() -> None:
     proc = run("scan", "--office-hours", "25-3", "x.log")
     assert proc.returncode == 2 and proc.stderr.startswith("ghostwatch scan: --office-hours:")
+    proc = run("scan", "--bogus", "x.log")
+    assert proc.returncode == 2 and proc.stderr == ("ghostwatch scan: unrecognized arguments: --bogus (see ghostwatch "
+                                                    "scan --help)\n")
     proc = run("watch", "/nonexistent", "--retention-days", "-3", "--once")
     assert proc.returncode == 2 and "--retention-days" in proc.stderr and proc.stderr.count("\n") == 1
     assert "Exit status" in run("scan", "--help").stdout and "Exit status" in run("audit", "--help").stdout

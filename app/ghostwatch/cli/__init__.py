@@ -16,7 +16,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run one command; returns the exit status (0 fine, 1 found what --fail-on asked about, 2 usage or I/O error)."""
     out = out or sys.stdout
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # argparse's top-level parser would name no command: say whose option it is not
+            who = f"ghostwatch {args.command}" if args.command else "ghostwatch"
+            raise UsageError(f"{who}: unrecognized arguments: {' '.join(extra)} (see {who} --help)")
         if args.command == "scan":
             from .scan import cmd_scan
 
