@@ -91,7 +91,8 @@ def _read_all(follower: Follower) -> list[str]:
     return out
 
 
-def test_follower_keeps_a_rotated_file_until_it_has_been_quiet(tmp_path):
+def _following(tmp_path):
+    """An empty `messages` in a new folder, followed by a Follower on a hand-driven clock (no threads)."""
     logs = tmp_path / "logs"
     logs.mkdir()
     f = logs / "messages"
@@ -99,6 +100,11 @@ def test_follower_keeps_a_rotated_file_until_it_has_been_quiet(tmp_path):
     clock = _Clock()
     follower = Follower([logs], SIGNATURES, {}, monotonic=clock)
     follower.rescan()
+    return logs, f, clock, follower
+
+
+def test_follower_keeps_a_rotated_file_until_it_has_been_quiet(tmp_path):
+    logs, f, clock, follower = _following(tmp_path)
     assert _read_all(follower) == []
     append(f, lines(1, 3))
     assert _read_all(follower) == ["1", "2"]
@@ -118,13 +124,7 @@ def test_follower_keeps_a_rotated_file_until_it_has_been_quiet(tmp_path):
 
 
 def test_follower_finds_a_rotated_file_renamed_again(tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    f = logs / "messages"
-    f.write_bytes(b"")
-    clock = _Clock()
-    follower = Follower([logs], SIGNATURES, {}, monotonic=clock)
-    follower.rescan()
+    logs, f, clock, follower = _following(tmp_path)
     _read_all(follower)
     append(f, lines(1, 2))
     assert _read_all(follower) == ["1"]
